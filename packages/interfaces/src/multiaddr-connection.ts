@@ -1,0 +1,36 @@
+import type { AbortOptions } from './abort.js'
+import type { Logger } from './logger.js'
+import type { Duplex, Source, Direction } from './stream.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Millisecond timestamps of a raw connection's life. */
+export interface MultiaddrConnectionTimeline {
+  open: number
+  upgraded?: number
+  close?: number
+}
+
+/**
+ * A raw, unencrypted, unmultiplexed byte pipe produced by a transport (one per TCP socket).
+ * `source` yields received chunks; `sink` writes chunks, applying the socket's backpressure.
+ *
+ * Ownership: the transport creates it, the upgrader takes it over; whoever holds it must `close()`
+ * or `abort()` it.
+ */
+export interface MultiaddrConnection extends Duplex<AsyncGenerator<Uint8Array | Uint8ArrayList>, Source<Uint8Array | Uint8ArrayList>, Promise<void>> {
+  readonly remoteAddr: Multiaddr
+  /** Our side's address, when the transport knows it. */
+  readonly localAddr?: Multiaddr
+  readonly direction: Direction
+  readonly timeline: MultiaddrConnectionTimeline
+  readonly log: Logger
+  /**
+   * Graceful close: flushes pending writes, ends the write side, and waits for the socket to close,
+   * bounded by the transport's close timeout after which the socket is destroyed. Never rejects
+   * because the remote misbehaved.
+   */
+  close(options?: AbortOptions): Promise<void>
+  /** Destroys the socket at once; pending reads and writes fail with `err`. Never throws. */
+  abort(err: Error): void
+}

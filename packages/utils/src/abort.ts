@@ -1,0 +1,69 @@
+import { AbortError, TimeoutError } from '@peerkit/interfaces'
+
+/** Throws `AbortError` (or the signal's reason when it is an Error) if `signal` is aborted. */
+export function throwIfAborted (signal?: AbortSignal): void {
+  if (signal?.aborted === true) throw abortReason(signal)
+}
+
+/** The error to reject with when `signal` aborted: its reason if it is a peerkit error or Error, else `AbortError`. */
+export function abortReason (signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  if (reason instanceof Error && reason.name !== 'AbortError') return reason
+  return new AbortError(reason instanceof Error ? reason.message : undefined)
+}
+
+/**
+ * Races `promise` against `signal`: rejects with the abort reason as soon as the signal aborts.
+ * The listener is removed when either settles, so nothing leaks.
+ */
+export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (signal == null) return promise
+  if (signal.aborted) {
+    promise.catch(() => {})
+    throw abortReason(signal)
+  }
+  let onAbort: (() => void) | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => {
+        onAbort = () => { reject(abortReason(signal)) }
+        signal.addEventListener('abort', onAbort, { once: true })
+      })
+    ])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * A signal that aborts when any of `signals` aborts or after `timeoutMs` (with a `TimeoutError`).
+ * Call `clear()` when done so the timer and listeners are released.
+ */
+export function anySignal (signals: Array<AbortSignal | undefined>, timeoutMs?: number, what = 'operation'): AbortSignal & { clear(): void } {
+  const controller = new AbortController()
+  const cleanups: Array<() => void> = []
+  const clear = (): void => {
+    for (const fn of cleanups.splice(0)) fn()
+  }
+  const abort = (reason: unknown): void => {
+    clear()
+    controller.abort(reason)
+  }
+  for (const s of signals) {
+    if (s == null) continue
+    if (s.aborted) {
+      abort(s.reason)
+      break
+    }
+    const fn = (): void => { abort(s.reason) }
+    s.addEventListener('abort', fn, { once: true })
+    cleanups.push(() => { s.removeEventListener('abort', fn) })
+  }
+  if (timeoutMs != null && timeoutMs > 0 && timeoutMs < Infinity && !controller.signal.aborted) {
+    const timer = setTimeout(() => { abort(new TimeoutError(`${what} timed out after ${timeoutMs}ms`, timeoutMs)) }, timeoutMs)
+    timer.unref?.()
+    cleanups.push(() => { clearTimeout(timer) })
+  }
+  return Object.assign(controller.signal, { clear })
+}
