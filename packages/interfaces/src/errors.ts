@@ -80,6 +80,15 @@ export class InvalidMessageError extends PeerkitError {
   }
 }
 
+/** The remote ended the stream before a complete message arrived. */
+export class UnexpectedEOFError extends PeerkitError {
+  static readonly code = 'ERR_UNEXPECTED_EOF'
+  constructor (message = 'Unexpected end of stream', options?: ErrorOptions) {
+    super(message, UnexpectedEOFError.code, options)
+    this.name = 'UnexpectedEOFError'
+  }
+}
+
 /** A frame on the wire violates its protocol (unknown type, bad flags, reused id, window overrun...). */
 export class ProtocolError extends PeerkitError {
   static readonly code = 'ERR_PROTOCOL'

@@ -13,10 +13,14 @@ debug.formatters.b = (v?: Uint8Array): string => {
  * sub-namespaces. Silent unless enabled through `DEBUG`.
  */
 export function logger (name: string): Logger {
-  const log = debug(name) as unknown as Logger & { enabled: boolean }
-  const err = debug(`${name}:error`)
-  const trace = debug(`${name}:trace`)
-  return Object.assign(log, { error: err, trace })
+  const log = debug(name)
+  const out = Object.assign((formatter: unknown, ...args: unknown[]): void => { log(formatter, ...args) }, {
+    error: debug(`${name}:error`),
+    trace: debug(`${name}:trace`)
+  })
+  // debug's own `enabled` is undefined until namespaces are configured: expose a real boolean.
+  Object.defineProperty(out, 'enabled', { get: () => log.enabled === true, enumerable: true })
+  return out as typeof out & { enabled: boolean }
 }
 
 /** A component logger whose components log under `<prefix>:<component>`. */

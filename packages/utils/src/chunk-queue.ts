@@ -1,0 +1,171 @@
+import { Uint8ArrayList } from 'uint8arraylist'
+
+export interface ChunkQueueInit {
+  /**
+   * `onDrain()` resolves once fewer than this many bytes are queued. Producers that respect it keep
+   * the queue bounded. Default 4 MiB.
+   */
+  highWaterMark?: number
+  /**
+   * Upper bound on the bytes handed out by one `next()`; larger backlogs are split across calls
+   * (without copying). Default: unlimited.
+   */
+  maxYieldBytes?: number
+  /** Called with the number of bytes each time the consumer takes data. */
+  onConsumed?(bytes: number): void
+}
+
+/**
+ * A queue of byte chunks consumed as an async iterator. Each `next()` hands the consumer everything
+ * queued so far as one `Uint8ArrayList` (no copying), so a burst of small pushes reaches the next
+ * stage as one batch: one syscall, one encrypted frame.
+ *
+ * Producers push synchronously and await `onDrain()` when `needsDrain` is true; the queue never
+ * refuses data itself, bounding is the producer's job (muxers do it with flow control or limits).
+ */
+export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unknown> {
+  readonly #buffer = new Uint8ArrayList()
+  readonly #highWaterMark: number
+  readonly #maxYieldBytes: number
+  readonly #onConsumed?: (bytes: number) => void
+  #ended = false
+  #error?: Error
+  #waiter?: { resolve(r: IteratorResult<Uint8ArrayList, undefined>): void, reject(err: Error): void }
+  #drainWaiters: Array<() => void> = []
+
+  constructor (init: ChunkQueueInit = {}) {
+    this.#highWaterMark = init.highWaterMark ?? 4 * 1024 * 1024
+    this.#maxYieldBytes = init.maxYieldBytes ?? Infinity
+    this.#onConsumed = init.onConsumed
+  }
+
+  /** Bytes queued and not yet taken by the consumer. */
+  get byteLength (): number {
+    return this.#buffer.byteLength
+  }
+
+  /** True once `end()` was called (queued data may remain). */
+  get ended (): boolean {
+    return this.#ended
+  }
+
+  /** True when producers should wait for `onDrain()` before pushing more. */
+  get needsDrain (): boolean {
+    return this.#buffer.byteLength >= this.#highWaterMark
+  }
+
+  /** Queues a chunk. Ignored after `end()`. Empty chunks are dropped. */
+  push (data: Uint8Array | Uint8ArrayList): void {
+    if (this.#ended || data.byteLength === 0) return
+    this.#buffer.append(data)
+    const waiter = this.#waiter
+    if (waiter != null) {
+      this.#waiter = undefined
+      waiter.resolve({ done: false, value: this.#take() })
+    }
+  }
+
+  /**
+   * Puts bytes back in front of the queue (a parser read past its message). Allowed after `end()`
+   * as long as the queue has not failed.
+   */
+  unshift (data: Uint8Array | Uint8ArrayList): void {
+    if (this.#error != null || data.byteLength === 0) return
+    const rest = new Uint8ArrayList(data, ...this.#buffer)
+    this.#buffer.consume(this.#buffer.byteLength)
+    this.#buffer.append(rest)
+    const waiter = this.#waiter
+    if (waiter != null) {
+      this.#waiter = undefined
+      waiter.resolve({ done: false, value: this.#take() })
+    }
+  }
+
+  /**
+   * Ends the queue. Without `err` the consumer first receives what is queued, then `done`. With
+   * `err` queued data is discarded and the consumer's next read rejects with `err`.
+   */
+  end (err?: Error): void {
+    if (this.#ended) {
+      // An error after a graceful end still wins if the consumer has not finished.
+      if (err != null && this.#error == null && this.#buffer.byteLength > 0) this.#fail(err)
+      return
+    }
+    this.#ended = true
+    if (err != null) {
+      this.#fail(err)
+      return
+    }
+    const waiter = this.#waiter
+    if (waiter != null) {
+      this.#waiter = undefined
+      waiter.resolve({ done: true, value: undefined })
+    }
+    this.#releaseDrainWaiters()
+  }
+
+  #fail (err: Error): void {
+    this.#error = err
+    this.#buffer.consume(this.#buffer.byteLength)
+    const waiter = this.#waiter
+    if (waiter != null) {
+      this.#waiter = undefined
+      this.#error = undefined
+      waiter.reject(err)
+    }
+    this.#releaseDrainWaiters()
+  }
+
+  /** Resolves when fewer than `highWaterMark` bytes are queued, or the queue has ended. */
+  async onDrain (): Promise<void> {
+    if (!this.needsDrain || this.#ended) return
+    await new Promise<void>(resolve => { this.#drainWaiters.push(resolve) })
+  }
+
+  #releaseDrainWaiters (): void {
+    for (const fn of this.#drainWaiters.splice(0)) fn()
+  }
+
+  #take (): Uint8ArrayList {
+    let out: Uint8ArrayList
+    if (this.#buffer.byteLength <= this.#maxYieldBytes) {
+      out = new Uint8ArrayList(...this.#buffer)
+      this.#buffer.consume(this.#buffer.byteLength)
+    } else {
+      out = this.#buffer.sublist(0, this.#maxYieldBytes)
+      this.#buffer.consume(this.#maxYieldBytes)
+    }
+    if (this.#drainWaiters.length > 0 && !this.needsDrain) this.#releaseDrainWaiters()
+    this.#onConsumed?.(out.byteLength)
+    return out
+  }
+
+  async next (): Promise<IteratorResult<Uint8ArrayList, undefined>> {
+    if (this.#error != null) {
+      const err = this.#error
+      this.#error = undefined
+      throw err
+    }
+    if (this.#buffer.byteLength > 0) return { done: false, value: this.#take() }
+    if (this.#ended) return { done: true, value: undefined }
+    if (this.#waiter != null) throw new Error('ChunkQueue supports one pending next() at a time')
+    return new Promise((resolve, reject) => { this.#waiter = { resolve, reject } })
+  }
+
+  /** Ends the queue from the consumer's side, discarding what is queued. */
+  async return (): Promise<IteratorResult<Uint8ArrayList, undefined>> {
+    this.#buffer.consume(this.#buffer.byteLength)
+    this.#error = undefined
+    this.end()
+    return { done: true, value: undefined }
+  }
+
+  async throw (err: unknown): Promise<IteratorResult<Uint8ArrayList, undefined>> {
+    this.end(err instanceof Error ? err : new Error(String(err)))
+    return this.next()
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+}

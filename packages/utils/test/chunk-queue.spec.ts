@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import { ChunkQueue } from '../src/chunk-queue.js'
+
+describe('ChunkQueue', () => {
+  it('hands everything queued to the consumer as one batch', async () => {
+    const q = new ChunkQueue()
+    q.push(Uint8Array.of(1))
+    q.push(Uint8Array.of(2, 3))
+    q.push(new Uint8Array(0))
+    const r = await q.next()
+    assert.equal(r.done, false)
+    assert.deepEqual(r.value?.subarray(), Uint8Array.of(1, 2, 3))
+    assert.equal(q.byteLength, 0)
+  })
+
+  it('wakes a waiting consumer and ends after draining', async () => {
+    const q = new ChunkQueue()
+    const p = q.next()
+    q.push(Uint8Array.of(9))
+    assert.deepEqual((await p).value?.subarray(), Uint8Array.of(9))
+    q.push(Uint8Array.of(8))
+    q.end()
+    assert.deepEqual((await q.next()).value?.subarray(), Uint8Array.of(8))
+    assert.equal((await q.next()).done, true)
+    q.push(Uint8Array.of(7))
+    assert.equal((await q.next()).done, true)
+  })
+
+  it('an error discards queued data and rejects the next read once', async () => {
+    const q = new ChunkQueue()
+    q.push(Uint8Array.of(1))
+    q.end(new Error('boom'))
+    await assert.rejects(q.next(), /boom/)
+    assert.equal((await q.next()).done, true)
+  })
+
+  it('rejects a pending read on error', async () => {
+    const q = new ChunkQueue()
+    const p = q.next()
+    q.end(new Error('gone'))
+    await assert.rejects(p, /gone/)
+  })
+
+  it('splits large backlogs at maxYieldBytes and reports consumption', async () => {
+    const consumed: number[] = []
+    const q = new ChunkQueue({ maxYieldBytes: 4, onConsumed: n => consumed.push(n) })
+    q.push(new Uint8Array(10))
+    assert.equal((await q.next()).value?.byteLength, 4)
+    assert.equal((await q.next()).value?.byteLength, 4)
+    assert.equal((await q.next()).value?.byteLength, 2)
+    assert.deepEqual(consumed, [4, 4, 2])
+  })
+
+  it('signals drain when the backlog falls under the high-water mark', async () => {
+    const q = new ChunkQueue({ highWaterMark: 8 })
+    q.push(new Uint8Array(8))
+    assert.equal(q.needsDrain, true)
+    let drained = false
+    const d = q.onDrain().then(() => { drained = true })
+    await Promise.resolve()
+    assert.equal(drained, false)
+    await q.next()
+    await d
+    assert.equal(drained, true)
+  })
+
+  it('unshift puts bytes back in front', async () => {
+    const q = new ChunkQueue()
+    q.push(Uint8Array.of(3))
+    q.unshift(Uint8Array.of(1, 2))
+    assert.deepEqual((await q.next()).value?.subarray(), Uint8Array.of(1, 2, 3))
+  })
+
+  it('works with for await and return()', async () => {
+    const q = new ChunkQueue()
+    q.push(Uint8Array.of(1))
+    for await (const chunk of q) {
+      assert.equal(chunk.byteLength, 1)
+      break
+    }
+    assert.equal(q.ended, true)
+  })
+})

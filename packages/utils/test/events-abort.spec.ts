@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { AbortError, TimeoutError } from '@peerkit/interfaces'
+import { anySignal, raceSignal, throwIfAborted } from '../src/abort.js'
+import { TypedEventEmitter } from '../src/events.js'
+import { logger } from '../src/logger.js'
+
+describe('TypedEventEmitter', () => {
+  it('dispatches typed details and counts listeners', () => {
+    const e = new TypedEventEmitter<{ ping: number }>()
+    const seen: number[] = []
+    const fn = (evt: CustomEvent<number>): void => { seen.push(evt.detail) }
+    e.addEventListener('ping', fn)
+    e.addEventListener('ping', fn)
+    assert.equal(e.listenerCount('ping'), 1)
+    e.safeDispatchEvent('ping', { detail: 4 })
+    e.removeEventListener('ping', fn)
+    e.removeEventListener('ping', fn)
+    assert.equal(e.listenerCount('ping'), 0)
+    e.safeDispatchEvent('ping', { detail: 5 })
+    assert.deepEqual(seen, [4])
+  })
+
+  it('forgets once-listeners after they fire and signal-bound ones on abort', () => {
+    const e = new TypedEventEmitter<{ x: undefined }>()
+    e.addEventListener('x', () => {}, { once: true })
+    const controller = new AbortController()
+    e.addEventListener('x', () => {}, { signal: controller.signal })
+    assert.equal(e.listenerCount('x'), 2)
+    e.safeDispatchEvent('x')
+    assert.equal(e.listenerCount('x'), 1)
+    controller.abort()
+    assert.equal(e.listenerCount('x'), 0)
+  })
+})
+
+describe('abort helpers', () => {
+  it('raceSignal rejects with AbortError when aborted', async () => {
+    const controller = new AbortController()
+    const p = raceSignal(new Promise(() => {}), controller.signal)
+    controller.abort()
+    await assert.rejects(p, AbortError)
+  })
+
+  it('raceSignal keeps a custom abort reason', async () => {
+    const controller = new AbortController()
+    controller.abort(new TimeoutError('slow'))
+    await assert.rejects(raceSignal(Promise.resolve(1), controller.signal), TimeoutError)
+    assert.throws(() => { throwIfAborted(controller.signal) }, TimeoutError)
+  })
+
+  it('raceSignal passes results through without a signal or before abort', async () => {
+    assert.equal(await raceSignal(Promise.resolve(3)), 3)
+    assert.equal(await raceSignal(Promise.resolve(4), new AbortController().signal), 4)
+  })
+
+  it('anySignal times out with a TimeoutError and clears its timer', async () => {
+    const s = anySignal([], 10, 'test op')
+    await new Promise(resolve => setTimeout(resolve, 30))
+    assert.equal(s.aborted, true)
+    assert.ok(s.reason instanceof TimeoutError)
+    assert.match((s.reason as Error).message, /test op timed out after 10ms/)
+    const t = anySignal([], 10_000)
+    t.clear()
+    assert.equal(t.aborted, false)
+  })
+
+  it('anySignal follows any parent signal', () => {
+    const a = new AbortController()
+    const b = new AbortController()
+    const s = anySignal([a.signal, undefined, b.signal])
+    b.abort(new Error('b'))
+    assert.equal(s.aborted, true)
+    assert.equal((s.reason as Error).message, 'b')
+  })
+})
+
+describe('logger', () => {
+  it('has error and trace sub-loggers and is silent by default', () => {
+    const log = logger('peerkit:test')
+    assert.equal(typeof log.error, 'function')
+    assert.equal(typeof log.trace, 'function')
+    assert.equal(log.enabled, false)
+    log('not printed %b', Uint8Array.of(1, 2))
+  })
+})
