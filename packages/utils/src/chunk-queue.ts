@@ -32,6 +32,8 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   #error?: Error
   #waiter?: { resolve(r: IteratorResult<Uint8ArrayList, undefined>): void, reject(err: Error): void }
   #drainWaiters: Array<() => void> = []
+  /** Bytes at the front that were put back with unshift(): already reported as consumed. */
+  #unshifted = 0
 
   constructor (init: ChunkQueueInit = {}) {
     this.#highWaterMark = init.highWaterMark ?? 4 * 1024 * 1024
@@ -71,6 +73,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
    */
   unshift (data: Uint8Array | Uint8ArrayList): void {
     if (this.#error != null || data.byteLength === 0) return
+    this.#unshifted += data.byteLength
     const rest = new Uint8ArrayList(data, ...this.#buffer)
     this.#buffer.consume(this.#buffer.byteLength)
     this.#buffer.append(rest)
@@ -106,6 +109,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
 
   #fail (err: Error): void {
     this.#error = err
+    this.#unshifted = 0
     this.#buffer.consume(this.#buffer.byteLength)
     const waiter = this.#waiter
     if (waiter != null) {
@@ -136,7 +140,10 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
       this.#buffer.consume(this.#maxYieldBytes)
     }
     if (this.#drainWaiters.length > 0 && !this.needsDrain) this.#releaseDrainWaiters()
-    this.#onConsumed?.(out.byteLength)
+    // Bytes put back by unshift() were reported when first taken: report only the new ones.
+    const replayed = Math.min(this.#unshifted, out.byteLength)
+    this.#unshifted -= replayed
+    if (out.byteLength > replayed) this.#onConsumed?.(out.byteLength - replayed)
     return out
   }
 
@@ -154,6 +161,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
 
   /** Ends the queue from the consumer's side, discarding what is queued. */
   async return (): Promise<IteratorResult<Uint8ArrayList, undefined>> {
+    this.#unshifted = 0
     this.#buffer.consume(this.#buffer.byteLength)
     this.#error = undefined
     this.end()

@@ -71,6 +71,17 @@ describe('ChunkQueue', () => {
     assert.deepEqual((await q.next()).value?.subarray(), Uint8Array.of(1, 2, 3))
   })
 
+  it('does not report bytes put back with unshift as consumed twice', async () => {
+    const consumed: number[] = []
+    const q = new ChunkQueue({ onConsumed: n => consumed.push(n) })
+    q.push(Uint8Array.of(1, 2, 3, 4))
+    const first = (await q.next()).value!
+    q.unshift(first.sublist(2))
+    q.push(Uint8Array.of(5))
+    assert.deepEqual((await q.next()).value?.subarray(), Uint8Array.of(3, 4, 5))
+    assert.deepEqual(consumed, [4, 1])
+  })
+
   it('works with for await and return()', async () => {
     const q = new ChunkQueue()
     q.push(Uint8Array.of(1))

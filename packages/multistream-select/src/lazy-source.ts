@@ -1,0 +1,106 @@
+import { InvalidMessageError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { ByteStream } from '@peerkit/utils'
+import { NOT_AVAILABLE } from './constants.js'
+import { printable, readHeader, readText, unusedSink } from './messages.js'
+import type { NegotiationWriter } from './writer.js'
+import type { Logger } from '@peerkit/interfaces'
+import type { ByteDuplex } from '@peerkit/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+type Chunk = Uint8Array | Uint8ArrayList
+
+const DONE: IteratorResult<Chunk, undefined> = { done: true, value: undefined }
+
+/** Everything the optimistic source needs to finish the negotiation on its first read. */
+export interface LazySourceInit {
+  stream: ByteDuplex
+  writer: NegotiationWriter
+  protocol: string
+  maxMessageLength: number
+  log: Logger
+}
+
+/**
+ * The source of an optimistically selected stream. Its first `next()` makes sure the proposal is
+ * sent, reads the listener's header and answer, and fails with `UnsupportedProtocolError` on `na`
+ * or `InvalidMessageError` on anything unexpected (every later read fails the same way). Once the
+ * answer is through, `next()` calls the raw source's iterator directly and the stream's `source`
+ * is set to the raw source, so later readers skip this object altogether.
+ */
+export class LazySource implements AsyncIterableIterator<Chunk, undefined, undefined> {
+  readonly #init: LazySourceInit
+  readonly #original: AsyncIterable<Chunk>
+  #raw?: AsyncIterator<Chunk>
+  #negotiation?: Promise<void>
+  #done = false
+
+  constructor (init: LazySourceInit) {
+    this.#init = init
+    this.#original = init.stream.source
+  }
+
+  next (): Promise<IteratorResult<Chunk, undefined>> {
+    const raw = this.#raw
+    if (raw != null) return raw.next() as Promise<IteratorResult<Chunk, undefined>>
+    return this.#firstNext()
+  }
+
+  async #firstNext (): Promise<IteratorResult<Chunk, undefined>> {
+    if (this.#done) return DONE
+    if (this.#negotiation == null) {
+      this.#negotiation = this.#negotiate()
+      this.#negotiation.catch(() => {})
+    }
+    await this.#negotiation
+    const raw = this.#raw
+    if (this.#done || raw == null) return DONE
+    return raw.next() as Promise<IteratorResult<Chunk, undefined>>
+  }
+
+  async #negotiate (): Promise<void> {
+    const { writer, protocol, log } = this.#init
+    // The listener answers only once it has the proposal: send it now if the application has
+    // not written yet. Both halves run together; whichever fails first fails the read.
+    await Promise.all([writer.flush(), this.#readAnswer()])
+    log('optimistic select of "%s" confirmed', protocol)
+  }
+
+  async #readAnswer (): Promise<void> {
+    const { stream, protocol, maxMessageLength, log } = this.#init
+    const bs = new ByteStream({ source: this.#original, sink: unusedSink })
+    const readOptions = { maxLength: maxMessageLength, limit: 'maxMessageLength' }
+    await readHeader(bs, readOptions)
+    const answer = await readText(bs, readOptions)
+    log.trace('optimistic select read "%s"', answer)
+    if (answer === NOT_AVAILABLE) {
+      throw new UnsupportedProtocolError([protocol])
+    }
+    if (answer !== protocol) {
+      throw new InvalidMessageError(`Unexpected answer ${printable(answer)} to the proposal of ${printable(protocol)}`)
+    }
+    const { source } = bs.unwrap()
+    this.#raw = source[Symbol.asyncIterator]()
+    stream.source = source
+  }
+
+  /** Stops reading: the raw source (or, before negotiation, the original one) is closed too. */
+  async return (): Promise<IteratorResult<Chunk, undefined>> {
+    this.#done = true
+    const it = this.#raw ?? (isIterator(this.#original) ? this.#original : undefined)
+    if (it?.return != null) await it.return()
+    return DONE
+  }
+
+  async throw (err?: unknown): Promise<IteratorResult<Chunk, undefined>> {
+    await this.return()
+    throw err
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+}
+
+function isIterator (source: AsyncIterable<Chunk>): source is AsyncIterable<Chunk> & AsyncIterator<Chunk> {
+  return typeof (source as { next?: unknown }).next === 'function'
+}
