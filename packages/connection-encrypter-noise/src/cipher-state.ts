@@ -1,0 +1,171 @@
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
+import { DecryptionError, InvalidParametersError, LimitExceededError } from '@peerkit/interfaces'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { TAG_BYTES } from './constants.js'
+import type { KeyObject } from 'node:crypto'
+
+const CIPHER = 'chacha20-poly1305'
+const CIPHER_OPTIONS = { authTagLength: TAG_BYTES } as const
+const MAX_UINT32 = 0xffffffff
+
+/** A ciphertext and its authentication tag, as produced by node's AEAD API. */
+export interface SealedMessage {
+  /** The encrypted bytes, as long as the plaintext (a list when the plaintext was one). */
+  ciphertext: Uint8Array | Uint8ArrayList
+  /** The 16-byte Poly1305 tag. */
+  tag: Buffer
+}
+
+/**
+ * The Noise `CipherState`: a ChaCha20-Poly1305 key `k` and a 64-bit message counter `n`.
+ *
+ * The nonce is 32 zero bits followed by `n` as a little-endian 64-bit integer. Nonce 2^64-1 is
+ * reserved by Noise: once `n` reaches it every further operation throws `LimitExceededError`
+ * instead of wrapping around, so a key is never used twice with the same nonce.
+ *
+ * Without a key (`hasKey()` false, the start of a handshake) encryption and decryption return
+ * their input unchanged, as the specification requires.
+ */
+export class CipherState {
+  #key?: KeyObject
+  // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
+  #nLow = 0
+  #nHigh = 0
+  readonly #nonce = Buffer.alloc(12)
+
+  constructor (key?: Uint8Array) {
+    if (key != null) this.initializeKey(key)
+  }
+
+  /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */
+  initializeKey (key: Uint8Array): void {
+    if (key.byteLength !== 32) throw new InvalidParametersError(`A ChaCha20-Poly1305 key is 32 bytes, got ${key.byteLength}`)
+    this.#key = createSecretKey(key)
+    this.setNonce(0n)
+  }
+
+  /** True once a key is set. */
+  hasKey (): boolean {
+    return this.#key != null
+  }
+
+  /** The counter value the next operation will use. */
+  get nonce (): bigint {
+    return (BigInt(this.#nHigh) << 32n) | BigInt(this.#nLow)
+  }
+
+  /** Sets the counter (Noise `SetNonce`). Values outside 0..2^64-1 throw `InvalidParametersError`. */
+  setNonce (n: bigint): void {
+    if (n < 0n || n > 0xffffffffffffffffn) throw new InvalidParametersError(`A Noise nonce is a 64-bit unsigned integer, got ${n}`)
+    this.#nLow = Number(n & 0xffffffffn)
+    this.#nHigh = Number(n >> 32n)
+    this.#nonce.writeUInt32LE(this.#nLow, 4)
+    this.#nonce.writeUInt32LE(this.#nHigh, 8)
+  }
+
+  #checkNonce (): void {
+    if (this.#nLow === MAX_UINT32 && this.#nHigh === MAX_UINT32) {
+      throw new LimitExceededError('nonce', 2 ** 64 - 1, undefined, 'connection',
+        'The Noise nonce is exhausted (2^64-1 messages with one key): the connection must be closed')
+    }
+  }
+
+  #increment (): void {
+    if (this.#nLow === MAX_UINT32) {
+      this.#nLow = 0
+      this.#nHigh++
+      this.#nonce.writeUInt32LE(this.#nHigh, 8)
+    } else {
+      this.#nLow++
+    }
+    this.#nonce.writeUInt32LE(this.#nLow, 4)
+  }
+
+  /**
+   * Encrypts one message with the current nonce and increments it. The key must be set.
+   *
+   * A plaintext given as a list is fed to the cipher piece by piece (it streams) and its ciphertext
+   * comes back as a list of the per-piece outputs: nothing is concatenated.
+   */
+  seal (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
+    const key = this.#requireKey()
+    this.#checkNonce()
+    const cipher = createCipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+    if (ad != null) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
+    let ciphertext: Uint8Array | Uint8ArrayList
+    if (plaintext instanceof Uint8Array) {
+      ciphertext = cipher.update(plaintext)
+    } else {
+      const list = new Uint8ArrayList()
+      for (const piece of plaintext) list.append(cipher.update(piece))
+      ciphertext = list
+    }
+    cipher.final()
+    const tag = cipher.getAuthTag()
+    this.#increment()
+    return { ciphertext, tag }
+  }
+
+  /**
+   * Authenticates and decrypts one message whose ciphertext may be split across several pieces,
+   * each fed to the cipher in place. Nothing is returned unless the tag verifies; on failure this
+   * throws `DecryptionError` and the nonce is not incremented. The key must be set; associated
+   * data needs a contiguous ciphertext.
+   *
+   * Returns the plaintext as one `Buffer` for a contiguous ciphertext, else as a list of the
+   * per-piece outputs (no concatenation).
+   */
+  open (ciphertext: Uint8Array | Iterable<Uint8Array>, tag: Uint8Array, ad?: Uint8Array): Uint8Array | Uint8ArrayList {
+    const key = this.#requireKey()
+    this.#checkNonce()
+    if (ad != null && !(ciphertext instanceof Uint8Array)) {
+      throw new InvalidParametersError('Associated data needs a contiguous ciphertext')
+    }
+    let out: Uint8Array | Uint8ArrayList
+    try {
+      const decipher = createDecipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+      decipher.setAuthTag(tag)
+      if (ciphertext instanceof Uint8Array) {
+        if (ad != null) decipher.setAAD(ad, { plaintextLength: ciphertext.byteLength })
+        out = decipher.update(ciphertext)
+      } else {
+        const list = new Uint8ArrayList()
+        for (const piece of ciphertext) list.append(decipher.update(piece))
+        out = list
+      }
+      decipher.final()
+    } catch (err) {
+      throw new DecryptionError(`Failed to authenticate the Noise message with nonce ${this.nonce}`, { cause: err })
+    }
+    this.#increment()
+    return out
+  }
+
+  /**
+   * Noise `EncryptWithAd`: returns `ciphertext || tag` as one buffer, or the plaintext itself when
+   * no key is set. Used for handshake messages.
+   */
+  encryptWithAd (ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    if (this.#key == null) return plaintext
+    const { ciphertext, tag } = this.seal(plaintext, ad)
+    return Buffer.concat([ciphertext as Uint8Array, tag])
+  }
+
+  /**
+   * Noise `DecryptWithAd`: authenticates and decrypts `ciphertext || tag`, or returns the input
+   * when no key is set. Throws `DecryptionError` on a bad tag or a message shorter than a tag.
+   */
+  decryptWithAd (ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
+    if (this.#key == null) return ciphertext
+    if (ciphertext.byteLength < TAG_BYTES) {
+      throw new DecryptionError(`A Noise ciphertext is at least ${TAG_BYTES} bytes, got ${ciphertext.byteLength}`)
+    }
+    const end = ciphertext.byteLength - TAG_BYTES
+    return this.open(ciphertext.subarray(0, end), ciphertext.subarray(end), ad) as Uint8Array
+  }
+
+  #requireKey (): KeyObject {
+    if (this.#key == null) throw new InvalidParametersError('The CipherState has no key')
+    return this.#key
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The Noise cipher suite `25519_ChaChaPoly_SHA256` on top of node's `crypto` (OpenSSL): X25519,
+ * SHA-256 and HKDF. ChaCha20-Poly1305 lives in `cipher-state.ts`.
+ */
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto'
+import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
+import { DH_BYTES, HASH_BYTES } from './constants.js'
+import type { KeyObject } from 'node:crypto'
+
+// DER headers of an X25519 key (OID 1.3.101.110) in PKCS#8 and SubjectPublicKeyInfo form; the raw
+// 32-byte key follows each of them.
+const PKCS8_X25519_HEADER = Buffer.from('302e020100300506032b656e04220420', 'hex')
+const SPKI_X25519_HEADER = Buffer.from('302a300506032b656e032100', 'hex')
+const EMPTY = Buffer.alloc(0)
+
+/** An X25519 key pair: raw keys (RFC 7748 encoding) and the private key as a node `KeyObject`. */
+export interface X25519KeyPair {
+  /** The 32-byte public key. */
+  readonly publicKey: Uint8Array
+  /** The 32-byte private key. */
+  readonly privateKey: Uint8Array
+  /** The private key prepared for `diffieHellman`. */
+  readonly keyObject: KeyObject
+}
+
+/** Generates a fresh X25519 key pair from the system CSPRNG. */
+export function generateX25519KeyPair (): X25519KeyPair {
+  const { privateKey } = generateKeyPairSync('x25519')
+  const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' })
+  return {
+    privateKey: Uint8Array.from(pkcs8.subarray(PKCS8_X25519_HEADER.byteLength)),
+    publicKey: rawPublicKey(privateKey),
+    keyObject: privateKey
+  }
+}
+
+/**
+ * Builds a key pair from a raw 32-byte X25519 private key (any 32 bytes are valid: the scalar is
+ * clamped when used). Throws `InvalidParametersError` for a wrong length.
+ */
+export function x25519KeyPairFromPrivateKey (privateKey: Uint8Array): X25519KeyPair {
+  if (privateKey.byteLength !== DH_BYTES) {
+    throw new InvalidParametersError(`An X25519 private key is ${DH_BYTES} bytes, got ${privateKey.byteLength}`)
+  }
+  const keyObject = createPrivateKey({
+    key: Buffer.concat([PKCS8_X25519_HEADER, privateKey]),
+    format: 'der',
+    type: 'pkcs8'
+  })
+  return { privateKey: Uint8Array.from(privateKey), publicKey: rawPublicKey(keyObject), keyObject }
+}
+
+function rawPublicKey (privateKey: KeyObject): Uint8Array {
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
+  return Uint8Array.from(spki.subarray(SPKI_X25519_HEADER.byteLength))
+}
+
+/**
+ * X25519 (RFC 7748) between our key pair and a remote 32-byte public key. Throws `InvalidKeyError`
+ * when the public key has the wrong length or is a low-order point (the shared secret would be
+ * all zeros; OpenSSL refuses it, which the Noise specification allows).
+ */
+export function dh (keyPair: X25519KeyPair, remotePublicKey: Uint8Array): Buffer {
+  if (remotePublicKey.byteLength !== DH_BYTES) {
+    throw new InvalidKeyError(`An X25519 public key is ${DH_BYTES} bytes, got ${remotePublicKey.byteLength}`)
+  }
+  let publicKey: KeyObject
+  try {
+    publicKey = createPublicKey({
+      key: Buffer.concat([SPKI_X25519_HEADER, remotePublicKey]),
+      format: 'der',
+      type: 'spki'
+    })
+    return diffieHellman({ privateKey: keyPair.keyObject, publicKey })
+  } catch (err) {
+    throw new InvalidKeyError('X25519 key agreement failed: the remote public key is invalid', { cause: err })
+  }
+}
+
+/** SHA-256 over the concatenation of `parts`, without concatenating them first. */
+export function sha256 (...parts: Uint8Array[]): Buffer {
+  const hash = createHash('sha256')
+  for (const part of parts) hash.update(part)
+  return hash.digest()
+}
+
+/**
+ * The Noise `HKDF(chaining_key, input_key_material, 2)` function, returning two 32-byte outputs.
+ *
+ * Noise defines it as `temp = HMAC(ck, ikm); out1 = HMAC(temp, 0x01); out2 = HMAC(temp, out1 || 0x02)`,
+ * which is exactly RFC 5869 HKDF (extract with salt = chaining key, then expand with empty info) for
+ * 64 bytes of output; node's `hkdfSync` computes it in one native call.
+ */
+export function hkdf2 (chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Buffer, Buffer] {
+  const out = Buffer.from(hkdfSync('sha256', inputKeyMaterial, chainingKey, EMPTY, 2 * HASH_BYTES))
+  return [out.subarray(0, HASH_BYTES), out.subarray(HASH_BYTES)]
+}

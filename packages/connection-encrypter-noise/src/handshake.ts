@@ -1,0 +1,125 @@
+/**
+ * Runs the XX handshake over a connection: framing, payload exchange and verification, early muxer
+ * negotiation, and the switch to transport encryption.
+ */
+import { ByteStream } from '@peerkit/utils'
+import { XXHandshakeState } from './handshake-state.js'
+import { LENGTH_PREFIX_BYTES } from './constants.js'
+import { negotiateMuxer } from './muxer-negotiation.js'
+import { encodePayload, verifyPayload } from './payload.js'
+import { decryptSource, encryptSource } from './transport.js'
+import type { X25519KeyPair } from './crypto.js'
+import type { MuxerNegotiation } from './muxer-negotiation.js'
+import type { LocalIdentity, RemoteIdentity } from './payload.js'
+import type { NoiseExtensions } from './pb/payload.js'
+import type { Logger, PeerId, SecureStream, Source } from '@peerkit/interfaces'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+const EMPTY = new Uint8Array(0)
+
+/** Everything one handshake needs. */
+export interface HandshakeParams {
+  /** True for the dialer. */
+  initiator: boolean
+  staticKeyPair: X25519KeyPair
+  identity: LocalIdentity
+  prologue: Uint8Array
+  /** Our stream muxers for early negotiation, in order of preference. */
+  streamMuxers: readonly string[]
+  /** WebTransport certificate hashes to advertise. */
+  webtransportCerthashes: readonly Uint8Array[]
+  /** The identity the remote must prove, when known. */
+  remotePeer?: PeerId
+  /** Aborts the handshake (caller's signal combined with the handshake timeout). */
+  signal: AbortSignal
+  log: Logger
+  /** Only for known-answer tests: our ephemeral key pair. */
+  ephemeralKeyPair?: X25519KeyPair
+}
+
+/** A completed handshake. */
+export interface HandshakeResult {
+  /** The encrypted duplex. */
+  conn: SecureStream
+  remote: RemoteIdentity
+  /** The muxer agreed by early negotiation, if both sides offered some. */
+  streamMuxer?: string
+  /** The final Noise handshake hash. */
+  handshakeHash: Uint8Array
+}
+
+/**
+ * Runs the handshake on `conn`. On success the returned `conn` replaces the original one, whose
+ * bytes read past the last handshake message are replayed into the decrypted source. On failure
+ * the original connection is left as it is: closing it is the caller's job.
+ */
+export async function runHandshake (conn: SecureStream, params: HandshakeParams): Promise<HandshakeResult> {
+  const { initiator, signal, log } = params
+  const stream = new ByteStream(conn)
+  const state = new XXHandshakeState({
+    initiator,
+    staticKeyPair: params.staticKeyPair,
+    ephemeralKeyPair: params.ephemeralKeyPair,
+    prologue: params.prologue
+  })
+  const ourExtensions: NoiseExtensions = {
+    streamMuxers: [...params.streamMuxers],
+    webtransportCerthashes: params.webtransportCerthashes.map(h => h as Uint8Array<ArrayBuffer>)
+  }
+  const options = { signal }
+
+  const send = async (payload: Uint8Array): Promise<void> => {
+    const message = state.writeMessage(payload)
+    const frame = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + message.byteLength)
+    frame.writeUInt16BE(message.byteLength, 0)
+    frame.set(message, LENGTH_PREFIX_BYTES)
+    await stream.write(frame, options)
+  }
+  const receive = async (): Promise<Uint8Array> => {
+    const prefix = await stream.read(LENGTH_PREFIX_BYTES, options)
+    const length = (prefix.get(0) << 8) | prefix.get(1)
+    const message = await stream.read(length, options)
+    return state.readMessage(message.subarray())
+  }
+  const remoteStaticKey = (): Uint8Array => {
+    const rs = state.remoteStaticKey
+    // Unreachable: messages 2 and 3 always carry the sender's static key.
+    if (rs == null) throw new Error('The remote static key is missing after its static-key message')
+    return rs
+  }
+
+  let remote: RemoteIdentity
+  let negotiation: MuxerNegotiation
+  if (initiator) {
+    // -> e
+    await send(EMPTY)
+    // <- e, ee, s, es  (the responder's identity and extensions)
+    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer)
+    log.trace('responder %s proved its identity', remote.peerId.toString())
+    negotiation = negotiateMuxer(ourExtensions.streamMuxers, remote.extensions?.streamMuxers)
+    // -> s, se  (our identity and extensions). Sent even when muxer negotiation failed, so the
+    // responder reaches the same verdict instead of seeing the connection drop.
+    await send(encodePayload(params.identity, ourExtensions))
+  } else {
+    // -> e  (its payload is unencrypted and unauthenticated: nothing in it is used)
+    const early = await receive()
+    if (early.byteLength > 0) log('ignoring %d bytes of payload in the first handshake message', early.byteLength)
+    // <- e, ee, s, es
+    await send(encodePayload(params.identity, ourExtensions))
+    // -> s, se
+    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer)
+    log.trace('initiator %s proved its identity', remote.peerId.toString())
+    negotiation = negotiateMuxer(remote.extensions?.streamMuxers, ourExtensions.streamMuxers)
+  }
+  if (negotiation.error != null) throw negotiation.error
+
+  const keys = state.split()
+  const raw = stream.unwrap()
+  const secured: SecureStream = {
+    source: decryptSource(raw.source, keys.receive),
+    sink: async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
+      await raw.sink(encryptSource(source, keys.send))
+    }
+  }
+  return { conn: secured, remote, streamMuxer: negotiation.muxer, handshakeHash: keys.handshakeHash }
+}

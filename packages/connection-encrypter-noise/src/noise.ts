@@ -1,0 +1,141 @@
+import { HandshakeError, InvalidParametersError } from '@peerkit/interfaces'
+import { abortReason, anySignal, logger } from '@peerkit/utils'
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, NOISE_PROTOCOL_ID } from './constants.js'
+import { generateX25519KeyPair, x25519KeyPairFromPrivateKey } from './crypto.js'
+import { runHandshake } from './handshake.js'
+import { createLocalIdentity } from './payload.js'
+import type { X25519KeyPair } from './crypto.js'
+import type { LocalIdentity } from './payload.js'
+import type { NoiseExtensions } from './pb/payload.js'
+import type {
+  ConnectionEncrypter, ConnectionEncrypterComponents, SecureConnectionOptions, SecuredConnection, SecureStream
+} from '@peerkit/interfaces'
+
+/** Options of {@link noise}. */
+export interface NoiseInit {
+  /**
+   * Data mixed into the handshake hash; both peers must use the same bytes or the handshake
+   * fails. libp2p peers use none. Default: empty.
+   */
+  prologue?: Uint8Array
+  /**
+   * Deadline for a whole handshake, in milliseconds, on top of the caller's `signal`. A peer that
+   * stalls past it makes the handshake fail with `TimeoutError`. `Infinity` disables it.
+   * Default: 10000.
+   */
+  handshakeTimeout?: number
+  /**
+   * Our static X25519 private key (32 bytes). Default: a fresh key generated once per encrypter
+   * instance and kept in memory only. The libp2p Noise specification advises against storing it.
+   */
+  staticNoiseKey?: Uint8Array
+  /** Extension data we advertise in our handshake payload, besides the stream muxers. */
+  extensions?: {
+    /** SHA-256 multihashes of the certificates a WebTransport listener serves. */
+    webtransportCerthashes?: Uint8Array[]
+  }
+}
+
+const log = logger('peerkit:noise')
+
+/**
+ * The Noise encrypter. The static key and our signed identity are created once per instance and
+ * reused by every handshake.
+ */
+class Noise implements ConnectionEncrypter<NoiseExtensions> {
+  readonly protocol = NOISE_PROTOCOL_ID
+  readonly #components: ConnectionEncrypterComponents
+  readonly #prologue: Uint8Array
+  readonly #handshakeTimeout: number
+  readonly #staticKeyPair: X25519KeyPair
+  readonly #webtransportCerthashes: Uint8Array[]
+  #identity?: LocalIdentity
+
+  constructor (components: ConnectionEncrypterComponents, init: NoiseInit) {
+    const timeout = init.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
+    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout <= 0) {
+      throw new InvalidParametersError(`handshakeTimeout must be a positive number of milliseconds (or Infinity), got ${String(timeout)}`)
+    }
+    if (components?.privateKey == null) throw new InvalidParametersError('The Noise encrypter needs the node\'s privateKey')
+    this.#components = components
+    this.#handshakeTimeout = timeout
+    this.#prologue = Uint8Array.from(init.prologue ?? [])
+    this.#staticKeyPair = init.staticNoiseKey != null
+      ? x25519KeyPairFromPrivateKey(init.staticNoiseKey)
+      : generateX25519KeyPair()
+    this.#webtransportCerthashes = [...(init.extensions?.webtransportCerthashes ?? [])]
+  }
+
+  async secureOutbound (conn: SecureStream, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
+    return this.#secure(true, conn, options)
+  }
+
+  async secureInbound (conn: SecureStream, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
+    return this.#secure(false, conn, options)
+  }
+
+  async #secure (initiator: boolean, conn: SecureStream, options: SecureConnectionOptions = {}): Promise<SecuredConnection<NoiseExtensions>> {
+    const role = initiator ? 'outbound' : 'inbound'
+    const signal = anySignal([options.signal], this.#handshakeTimeout, 'Noise handshake')
+    log('%s handshake started%s', role, options.remotePeer != null ? ` with ${options.remotePeer.toString()}` : '')
+    try {
+      // Signed once and reused: the signature covers only the static key.
+      this.#identity ??= createLocalIdentity(this.#components.privateKey, this.#staticKeyPair.publicKey)
+      const result = await runHandshake(conn, {
+        initiator,
+        staticKeyPair: this.#staticKeyPair,
+        identity: this.#identity,
+        prologue: this.#prologue,
+        streamMuxers: options.streamMuxers ?? [],
+        webtransportCerthashes: this.#webtransportCerthashes,
+        remotePeer: options.remotePeer,
+        signal,
+        log
+      })
+      log('%s handshake with %s complete%s', role, result.remote.peerId.toString(),
+        result.streamMuxer != null ? `, early muxer ${result.streamMuxer}` : '')
+      return {
+        conn: result.conn,
+        remotePeer: result.remote.peerId,
+        remoteExtensions: result.remote.extensions,
+        streamMuxer: result.streamMuxer
+      }
+    } catch (err) {
+      const error = handshakeFailure(err, signal)
+      log.error('%s handshake failed: %s: %s', role, error.name, error.message)
+      throw error
+    } finally {
+      signal.clear()
+    }
+  }
+}
+
+/**
+ * The error a failed handshake rejects with: the abort reason (`TimeoutError`, `AbortError`) when
+ * the handshake was cut short, `UnexpectedPeerError` and `HandshakeError` as they are, anything
+ * else (malformed or truncated message, failed decryption, bad key) wrapped in a `HandshakeError`
+ * whose `cause` is the original error.
+ */
+function handshakeFailure (err: unknown, signal: AbortSignal): Error {
+  if (signal.aborted) return abortReason(signal)
+  const error = err instanceof Error ? err : new Error(String(err))
+  if (error.name === 'UnexpectedPeerError' || error.name === 'HandshakeError') return error
+  return new HandshakeError(`Noise handshake failed: ${error.message}`, NOISE_PROTOCOL_ID, { cause: error })
+}
+
+/**
+ * Creates the Noise connection encrypter (`/noise`, `Noise_XX_25519_ChaChaPoly_SHA256`) as a
+ * factory that receives the node's identity.
+ *
+ * @example
+ * ```ts
+ * const encrypter = noise()({ privateKey, peerId })
+ * const { conn, remotePeer, streamMuxer } = await encrypter.secureOutbound(rawConn, {
+ *   remotePeer: expected,
+ *   streamMuxers: ['/yamux/1.0.0']
+ * })
+ * ```
+ */
+export function noise (init: NoiseInit = {}): (components: ConnectionEncrypterComponents) => ConnectionEncrypter<NoiseExtensions> {
+  return (components) => new Noise(components, init)
+}

@@ -1,0 +1,243 @@
+/**
+ * Noise transport messages on the wire: `length (u16 big-endian) || ciphertext || tag`, with at most
+ * 65535 bytes after the length (so at most 65519 bytes of plaintext per message).
+ */
+import { InvalidMessageError, InvalidParametersError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { Uint8ArrayList, isUint8ArrayList } from 'uint8arraylist'
+import { LENGTH_PREFIX_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './constants.js'
+import type { CipherState } from './cipher-state.js'
+import type { Source } from '@peerkit/interfaces'
+
+/** Frames whose plaintext is at most this long are emitted as one contiguous buffer. */
+const CONTIGUOUS_FRAME_BYTES = 2048
+/** Pieces of a list averaging less than this are concatenated before encryption. */
+const SMALL_PIECE_BYTES = 4096
+/** Bytes of framing per message: length prefix and tag. */
+const FRAME_OVERHEAD = LENGTH_PREFIX_BYTES + TAG_BYTES
+
+/**
+ * Encrypts one chunk as as few transport messages as possible: a chunk of up to 65519 bytes (a
+ * `Uint8ArrayList` of small muxer frames included) becomes one message, a larger one is split into
+ * maximum-size messages. All messages of the chunk are returned together so they reach the
+ * transport in one write. Returns `undefined` for an empty chunk.
+ *
+ * Ciphertexts are not copied: large messages are returned as a list of their pieces (the length
+ * prefixes and tags share one small buffer).
+ */
+export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
+  const length = chunk.byteLength
+  if (length === 0) return undefined
+  if (length <= CONTIGUOUS_FRAME_BYTES) {
+    // Small: one contiguous frame. Copying a few hundred bytes is cheaper than extra iovecs.
+    const { ciphertext, tag } = cipher.seal(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+    const frame = Buffer.allocUnsafe(length + FRAME_OVERHEAD)
+    frame.writeUInt16BE(length + TAG_BYTES, 0)
+    frame.set(ciphertext as Uint8Array, LENGTH_PREFIX_BYTES)
+    frame.set(tag, LENGTH_PREFIX_BYTES + length)
+    return frame
+  }
+
+  const frames = Math.ceil(length / MAX_PLAINTEXT_BYTES)
+  // Layout of `meta`: prefix(0), then for each frame i: tag(i) followed by prefix(i+1).
+  const meta = Buffer.allocUnsafe(frames * (LENGTH_PREFIX_BYTES + TAG_BYTES))
+  const out = new Uint8ArrayList()
+  let metaOffset = 0
+  for (let start = 0, i = 0; start < length; start += MAX_PLAINTEXT_BYTES, i++) {
+    const end = Math.min(start + MAX_PLAINTEXT_BYTES, length)
+    meta.writeUInt16BE(end - start + TAG_BYTES, metaOffset)
+    if (i === 0) out.append(meta.subarray(0, LENGTH_PREFIX_BYTES))
+    const { ciphertext, tag } = cipher.seal(plaintextRange(chunk, start, end))
+    out.append(ciphertext)
+    metaOffset += LENGTH_PREFIX_BYTES
+    meta.set(tag, metaOffset)
+    const pieceStart = metaOffset
+    metaOffset += TAG_BYTES
+    // The tag and the next frame's prefix go out as one piece.
+    out.append(meta.subarray(pieceStart, end === length ? metaOffset : metaOffset + LENGTH_PREFIX_BYTES))
+  }
+  return out
+}
+
+/**
+ * The bytes `[start, end)` of `chunk` in the form cheapest to encrypt: a view when they are
+ * contiguous, the list of pieces when they are large, one concatenated buffer when they are many
+ * small pieces (one native cipher call instead of many, and one output buffer).
+ */
+function plaintextRange (chunk: Uint8Array | Uint8ArrayList, start: number, end: number): Uint8Array | Uint8ArrayList {
+  if (chunk instanceof Uint8Array) return chunk.subarray(start, end)
+  const range = start === 0 && end === chunk.byteLength ? chunk : chunk.sublist(start, end)
+  let pieces = 0
+  let only: Uint8Array | undefined
+  for (const piece of range) {
+    pieces++
+    only = piece
+  }
+  if (pieces === 1 && only != null) return only
+  if ((end - start) / pieces < SMALL_PIECE_BYTES) return range.subarray()
+  return range
+}
+
+/**
+ * Reassembles and decrypts transport messages from arbitrarily split chunks: a message split
+ * across chunks, several messages in one chunk, or both. Plaintext is released only after its
+ * tag verifies.
+ *
+ * After an error (`DecryptionError`, `InvalidMessageError`) the decoder refuses further input with
+ * the same error: the connection cannot continue.
+ */
+export class FrameDecoder {
+  readonly #cipher: CipherState
+  // Received bytes not yet decoded: a queue of views, never concatenated.
+  #chunks: Uint8Array[] = []
+  #bytes = 0
+  #error?: Error
+
+  constructor (cipher: CipherState) {
+    this.#cipher = cipher
+  }
+
+  /** Bytes held back because they do not form a complete message yet. */
+  get buffered (): number {
+    return this.#bytes
+  }
+
+  /**
+   * Takes the next chunk received from the wire and returns the plaintext of every message it
+   * completes (one buffer, or a list when there are several), or `undefined` when none completed.
+   */
+  decode (chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
+    if (this.#error != null) throw this.#error
+    try {
+      if (chunk instanceof Uint8Array) {
+        this.#push(chunk)
+      } else {
+        for (const piece of chunk) this.#push(piece)
+      }
+      return this.#decodeQueued()
+    } catch (err) {
+      this.#error = err instanceof Error ? err : new Error(String(err))
+      this.#chunks = []
+      this.#bytes = 0
+      throw this.#error
+    }
+  }
+
+  #push (piece: Uint8Array): void {
+    if (piece.byteLength === 0) return
+    this.#chunks.push(piece)
+    this.#bytes += piece.byteLength
+  }
+
+  #decodeQueued (): Uint8Array | Uint8ArrayList | undefined {
+    let out: Uint8Array | Uint8ArrayList | undefined
+    const emit = (plaintext: Uint8Array | Uint8ArrayList): void => {
+      if (plaintext.byteLength === 0) return
+      if (out == null) {
+        out = plaintext
+      } else {
+        if (out instanceof Uint8Array) out = new Uint8ArrayList(out)
+        out.append(plaintext)
+      }
+    }
+
+    while (this.#bytes >= LENGTH_PREFIX_BYTES) {
+      if (this.#chunks.length === 1) {
+        // Fast path: what is left is contiguous; walk it by offset.
+        const buf = this.#chunks[0]
+        const offset = this.#decodeContiguous(buf, emit)
+        if (offset === buf.byteLength) {
+          this.#chunks = []
+        } else if (offset > 0) {
+          this.#chunks[0] = buf.subarray(offset)
+        }
+        this.#bytes = buf.byteLength - offset
+        break
+      }
+      // A message spread over several chunks.
+      const length = (this.#byteAt(0) << 8) | this.#byteAt(1)
+      checkLength(length)
+      if (this.#bytes < LENGTH_PREFIX_BYTES + length) break
+      this.#take(LENGTH_PREFIX_BYTES)
+      const ciphertext = this.#take(length - TAG_BYTES)
+      const tagPieces = this.#take(TAG_BYTES)
+      const tag = tagPieces.length === 1 ? tagPieces[0] : Buffer.concat(tagPieces, TAG_BYTES)
+      emit(this.#cipher.open(ciphertext.length === 1 ? ciphertext[0] : ciphertext, tag))
+    }
+    return out
+  }
+
+  #byteAt (index: number): number {
+    for (const chunk of this.#chunks) {
+      if (index < chunk.byteLength) return chunk[index]
+      index -= chunk.byteLength
+    }
+    throw new RangeError('index out of range')
+  }
+
+  /** Removes `n` bytes (at most `#bytes`) from the front of the queue, as views. */
+  #take (n: number): Uint8Array[] {
+    const pieces: Uint8Array[] = []
+    this.#bytes -= n
+    while (n > 0) {
+      const chunk = this.#chunks[0]
+      if (chunk.byteLength <= n) {
+        pieces.push(chunk)
+        this.#chunks.shift()
+        n -= chunk.byteLength
+      } else {
+        pieces.push(chunk.subarray(0, n))
+        this.#chunks[0] = chunk.subarray(n)
+        n = 0
+      }
+    }
+    return pieces
+  }
+
+  /** Decrypts the complete messages at the start of `buf`; returns the offset of the first incomplete one. */
+  #decodeContiguous (buf: Uint8Array, emit: (plaintext: Uint8Array | Uint8ArrayList) => void): number {
+    let offset = 0
+    while (buf.byteLength - offset >= LENGTH_PREFIX_BYTES) {
+      const length = (buf[offset] << 8) | buf[offset + 1]
+      checkLength(length)
+      const end = offset + LENGTH_PREFIX_BYTES + length
+      if (end > buf.byteLength) break
+      const tagStart = end - TAG_BYTES
+      emit(this.#cipher.open(buf.subarray(offset + LENGTH_PREFIX_BYTES, tagStart), buf.subarray(tagStart, end)))
+      offset = end
+    }
+    return offset
+  }
+}
+
+function checkLength (length: number): void {
+  if (length < TAG_BYTES) {
+    throw new InvalidMessageError(`Noise transport message of ${length} bytes is shorter than its ${TAG_BYTES}-byte tag`)
+  }
+}
+
+/**
+ * The encrypted connection's `source`: decrypts what `source` yields. A message cut off by the end
+ * of the stream throws `UnexpectedEOFError`; a message that fails authentication throws
+ * `DecryptionError`. Either way the underlying source is released (its `return()` is called).
+ */
+export async function * decryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  const decoder = new FrameDecoder(cipher)
+  for await (const chunk of source) {
+    const plaintext = decoder.decode(chunk)
+    if (plaintext != null) yield plaintext
+  }
+  if (decoder.buffered > 0) {
+    throw new UnexpectedEOFError(`The connection ended inside a Noise message (${decoder.buffered} bytes of it received)`)
+  }
+}
+
+/** What the encrypted connection's `sink` hands to the underlying sink: `source`, encrypted chunk by chunk. */
+export async function * encryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  for await (const chunk of source) {
+    if (!(chunk instanceof Uint8Array) && !isUint8ArrayList(chunk)) {
+      throw new InvalidParametersError(`The Noise connection's sink was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
+    }
+    const encrypted = encryptChunk(cipher, chunk)
+    if (encrypted != null) yield encrypted
+  }
+}
