@@ -3,6 +3,8 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { ChunkQueue } from './chunk-queue.js'
 import type { AbortOptions, Direction, Logger, ReadStatus, Source, Stream, StreamStatus, StreamTimeline, WriteStatus } from '@peerkit/interfaces'
 
+const STOPPED = Symbol('stopped')
+
 export interface AbstractStreamInit {
   /** Stream id, unique within its connection. */
   id: string
@@ -128,21 +130,20 @@ export abstract class AbstractStream implements Stream {
   async #runSink (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> {
     const signal = this.#sinkController.signal
     const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-    let stopped: Promise<never> | undefined
+    // Each pull waits for the source or for the stop signal. The waker slot is replaced per pull
+    // (instead of racing against one long-lived promise, which would keep a reaction per chunk).
+    let wake: ((result: IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED) => void) | undefined
+    const onStop = (): void => { wake?.(STOPPED) }
+    signal.addEventListener('abort', onStop, { once: true })
     try {
       while (true) {
         if (signal.aborted) break
-        stopped ??= new Promise<never>((_resolve, reject) => {
-          signal.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+        const result = await new Promise<IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED>((resolve, reject) => {
+          wake = resolve
+          Promise.resolve(iterator.next()).then(resolve, reject)
         })
-        stopped.catch(() => {})
-        let result: IteratorResult<Uint8Array | Uint8ArrayList>
-        try {
-          result = await Promise.race([iterator.next(), stopped])
-        } catch (err) {
-          if (signal.aborted && err === signal.reason) break
-          throw err
-        }
+        wake = undefined
+        if (result === STOPPED) break
         if (result.done === true) break
         const chunk = result.value
         if (chunk.byteLength === 0) continue
@@ -155,6 +156,7 @@ export abstract class AbstractStream implements Stream {
       if (!this.#ended) this.abort(error)
       throw this.#endError ?? error
     } finally {
+      signal.removeEventListener('abort', onStop)
       // Let the application's generator clean up, without waiting for it.
       if (typeof iterator.return === 'function') {
         void Promise.resolve(iterator.return()).catch(() => {})
@@ -214,6 +216,11 @@ export abstract class AbstractStream implements Stream {
 
   async close (options: AbortOptions = {}): Promise<void> {
     if (this.#ended) return
+    if (options.signal?.aborted === true) {
+      const err = options.signal.reason instanceof Error ? options.signal.reason : new AbortError()
+      this.abort(err)
+      throw err
+    }
     if (this.#status === 'open') this.#status = 'closing'
     const timeout = this.#closeTimeout
     let timer: ReturnType<typeof setTimeout> | undefined

@@ -100,7 +100,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     this.#begin(options)
     try {
       if (this.#buffer.byteLength === 0 && !await this.#pull(options)) return null
-      const out = new Uint8ArrayList(...this.#buffer)
+      const out = this.#buffer.sublist()
       this.#buffer.consume(this.#buffer.byteLength)
       return out
     } finally {
@@ -208,7 +208,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
 
     if (this.#iterator != null) {
       const iterator = this.#iterator
-      const leftover = this.#buffer.byteLength > 0 ? new Uint8ArrayList(...this.#buffer) : undefined
+      const leftover = this.#buffer.byteLength > 0 ? this.#buffer.sublist() : undefined
       this.#buffer.consume(this.#buffer.byteLength)
       let pending = this.#pendingNext
       this.#pendingNext = undefined

@@ -24,7 +24,7 @@ export interface ChunkQueueInit {
  * refuses data itself, bounding is the producer's job (muxers do it with flow control or limits).
  */
 export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unknown> {
-  readonly #buffer = new Uint8ArrayList()
+  #buffer = new Uint8ArrayList()
   readonly #highWaterMark: number
   readonly #maxYieldBytes: number
   readonly #onConsumed?: (bytes: number) => void
@@ -74,9 +74,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   unshift (data: Uint8Array | Uint8ArrayList): void {
     if (this.#error != null || data.byteLength === 0) return
     this.#unshifted += data.byteLength
-    const rest = new Uint8ArrayList(data, ...this.#buffer)
-    this.#buffer.consume(this.#buffer.byteLength)
-    this.#buffer.append(rest)
+    this.#buffer.prepend(data)
     const waiter = this.#waiter
     if (waiter != null) {
       this.#waiter = undefined
@@ -133,8 +131,9 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   #take (): Uint8ArrayList {
     let out: Uint8ArrayList
     if (this.#buffer.byteLength <= this.#maxYieldBytes) {
-      out = new Uint8ArrayList(...this.#buffer)
-      this.#buffer.consume(this.#buffer.byteLength)
+      // Hand over the whole list: O(1) however many chunks are queued.
+      out = this.#buffer
+      this.#buffer = new Uint8ArrayList()
     } else {
       out = this.#buffer.sublist(0, this.#maxYieldBytes)
       this.#buffer.consume(this.#maxYieldBytes)

@@ -123,6 +123,26 @@ describe('AbstractStream', () => {
     assert.equal(a.status, 'aborted')
   })
 
+  it('close with an already aborted signal aborts at once', async () => {
+    const [a] = streamPair()
+    const started = Date.now()
+    await assert.rejects(a.close({ signal: AbortSignal.abort() }))
+    assert.ok(Date.now() - started < 100)
+    assert.equal(a.status, 'aborted')
+  })
+
+  it('many writes do not accumulate memory in the sink', async () => {
+    const [a, b] = streamPair(1 << 30)
+    const reading = collect(b.source)
+    const n = 200_000
+    const before = process.memoryUsage().heapUsed
+    await a.sink((function * () { for (let i = 0; i < n; i++) yield Uint8Array.of(1) })())
+    const grown = process.memoryUsage().heapUsed - before
+    assert.equal((await reading).byteLength, n)
+    // A reaction kept per write (about 500 bytes each) would add ~100 MB here.
+    assert.ok(grown < 60 * 1024 * 1024, `heap grew ${grown} bytes`)
+  })
+
   it('close resolves once the remote closes too', async () => {
     const [a, b] = streamPair()
     const closing = a.close()

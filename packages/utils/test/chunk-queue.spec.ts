@@ -92,3 +92,13 @@ describe('ChunkQueue', () => {
     assert.equal(q.ended, true)
   })
 })
+
+describe('ChunkQueue at scale', () => {
+  it('hands over 200,000 queued chunks without copying or overflowing the stack', async () => {
+    const q = new ChunkQueue()
+    for (let i = 0; i < 200_000; i++) q.push(Uint8Array.of(i & 0xff))
+    q.unshift(Uint8Array.of(1, 2))
+    const r = await q.next()
+    assert.equal(r.value?.byteLength, 200_002)
+  })
+})
