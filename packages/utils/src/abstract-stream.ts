@@ -1,5 +1,6 @@
 import { AbortError, StreamResetError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { raceSignal } from './abort.js'
 import { ChunkQueue } from './chunk-queue.js'
 import type { AbortOptions, Direction, Logger, ReadStatus, Source, Stream, StreamStatus, StreamTimeline, WriteStatus } from '@peerkit/interfaces'
 
@@ -49,6 +50,11 @@ export abstract class AbstractStream implements Stream {
   #sinkEnd?: Promise<void>
   /** Aborted to stop the sink from pulling more data (closeWrite, abort, reset). */
   readonly #sinkController = new AbortController()
+  /**
+   * Passed to `sendData`: aborted only when the stream is aborted or reset, never by a graceful
+   * closeWrite (which must still flush what was pulled).
+   */
+  readonly #sendController = new AbortController()
   #remoteClosedWrite = false
   #remoteClosedWaiters: Array<() => void> = []
   #ended = false
@@ -147,7 +153,7 @@ export abstract class AbstractStream implements Stream {
         if (result.done === true) break
         const chunk = result.value
         if (chunk.byteLength === 0) continue
-        await this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, { signal })
+        await this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, { signal: this.#sendController.signal })
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
@@ -188,9 +194,16 @@ export abstract class AbstractStream implements Stream {
   async closeWrite (options: AbortOptions = {}): Promise<void> {
     if (this.#writeStatus === 'closed' || this.#writeStatus === 'closing' || this.#ended) return
     if (this.#writeStatus === 'writing') {
-      // Stop pulling from the application's source; what was pulled is sent, then FIN.
+      // Stop pulling from the application's source; what was pulled is sent, then FIN. The
+      // caller's signal bounds the wait (the remote may be slow to grant send credit).
       this.#sinkController.abort(new AbortError('write side closed'))
-      await this.#sinkEnd
+      try {
+        await raceSignal(this.#sinkEnd ?? Promise.resolve(), options.signal)
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err))
+        this.abort(error)
+        throw error
+      }
       if (this.#ended) return
     } else {
       this.#sinkCalled = true
@@ -282,6 +295,7 @@ export abstract class AbstractStream implements Stream {
     this.timeline.close = Date.now()
     this.#readQueue.end(err)
     this.#sinkController.abort(err)
+    this.#sendController.abort(err)
     for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
     this.#onEnd?.(err)
   }

@@ -48,6 +48,25 @@ describe('AbstractStream', () => {
     assert.equal(got.byteLength, pulled)
   })
 
+  it('closeWrite waits for credit to flush what was pulled, and honours its signal', async () => {
+    const [a, b] = streamPair(4)
+    const sinking = a.sink([new Uint8Array(10)])
+    await delay(5)
+    assert.equal(a.sent, 4)
+    const closing = a.closeWrite()
+    const reading = collect(b.source)
+    await closing
+    await sinking
+    assert.equal((await reading).byteLength, 10, 'the chunk waiting for credit was not lost')
+
+    const [c] = streamPair(4)
+    const stuck = c.sink([new Uint8Array(10)])
+    await delay(5)
+    await assert.rejects(c.closeWrite({ signal: AbortSignal.timeout(20) }))
+    assert.equal(c.status, 'aborted')
+    await assert.rejects(stuck)
+  })
+
   it('backpressure: a reader that does not read holds the writer at the window', async () => {
     const window = 1024
     const [a, b] = streamPair(window)
