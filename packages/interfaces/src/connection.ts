@@ -21,8 +21,10 @@ export interface NewStreamOptions extends AbortOptions {
    */
   maxOutboundStreams?: number
   /**
-   * With a single protocol, send the multistream-select proposal together with the first data and
-   * skip waiting for the answer (saves a round trip). Default true for one protocol.
+   * Wait for the remote to confirm the protocol before resolving (default true). With `false` and
+   * exactly one protocol, the multistream-select proposal is sent together with the first data and
+   * the answer is checked on the first read (saves a round trip); a refusal then surfaces as an
+   * `UnsupportedProtocolError` from the stream's source.
    */
   negotiateFully?: boolean
 }

@@ -15,6 +15,14 @@ export interface SwarmEvents {
   'peer:disconnect': PeerId
   'connection:open': Connection
   'connection:close': Connection
+  /** Our own protocols or listen addresses changed (identify pushes on this). */
+  'self:update': SelfUpdate
+}
+
+/** What changed about this node. */
+export interface SelfUpdate {
+  protocols: string[]
+  addresses: Multiaddr[]
 }
 
 export interface DialOptions extends AbortOptions {
@@ -44,4 +52,13 @@ export interface Swarm extends Registrar, Startable, TypedEventTarget<SwarmEvent
   getConnections(peer?: PeerId): Connection[]
   /** Closes every connection to the peer. */
   hangUp(peer: PeerId | Multiaddr, options?: AbortOptions): Promise<void>
+  /**
+   * Records an address a remote peer observed us at (identify's `observedAddr`). Observed addresses
+   * are kept (bounded) for NAT detection but not announced until confirmed.
+   */
+  addObservedAddr(addr: Multiaddr, reporter?: PeerId): void
+  /** Observed addresses with the number of distinct peers that reported each, most reported first. */
+  getObservedAddrs(): Array<{ multiaddr: Multiaddr, reporters: number }>
+  /** Stops every listener, aborts pending dials and closes every connection. */
+  stop(): Promise<void>
 }

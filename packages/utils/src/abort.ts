@@ -8,6 +8,10 @@ export function throwIfAborted (signal?: AbortSignal): void {
 /** The error to reject with when `signal` aborted: its reason if it is a peerkit error or Error, else `AbortError`. */
 export function abortReason (signal: AbortSignal): Error {
   const reason: unknown = signal.reason
+  // AbortSignal.timeout() aborts with a DOMException named TimeoutError: make it ours.
+  if (reason instanceof Error && reason.name === 'TimeoutError' && !(reason instanceof TimeoutError)) {
+    return new TimeoutError(reason.message, undefined, { cause: reason })
+  }
   if (reason instanceof Error && reason.name !== 'AbortError') return reason
   return new AbortError(reason instanceof Error ? reason.message : undefined)
 }

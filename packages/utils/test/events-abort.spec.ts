@@ -48,6 +48,12 @@ describe('abort helpers', () => {
     assert.throws(() => { throwIfAborted(controller.signal) }, TimeoutError)
   })
 
+  it('maps the DOMException of AbortSignal.timeout() to TimeoutError', async () => {
+    const signal = AbortSignal.timeout(1)
+    await new Promise(resolve => setTimeout(resolve, 10))
+    await assert.rejects(raceSignal(new Promise(() => {}), signal), TimeoutError)
+  })
+
   it('raceSignal passes results through without a signal or before abort', async () => {
     assert.equal(await raceSignal(Promise.resolve(3)), 3)
     assert.equal(await raceSignal(Promise.resolve(4), new AbortController().signal), 4)

@@ -1,0 +1,534 @@
+import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
+import { abortReason, logger } from '@peerkit/utils'
+import { isUint8ArrayList } from 'uint8arraylist'
+import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_KEEP_ALIVE_INITIAL_DELAY, DEFAULT_MAX_READ_BUFFER_BYTES } from './constants.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { AbortOptions, Direction, Logger, MultiaddrConnection, MultiaddrConnectionTimeline, Source } from '@peerkit/interfaces'
+import type { Socket } from 'node:net'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** Per-connection socket settings, shared by dialled and accepted connections. */
+export interface TCPConnectionOptions {
+  /**
+   * Disables Nagle's algorithm so small writes are sent at once.
+   *
+   * @default true
+   */
+  noDelay?: boolean
+  /**
+   * Enables TCP keep-alive probes, so a peer that vanished without closing is eventually detected.
+   *
+   * @default true
+   */
+  keepAlive?: boolean
+  /**
+   * Milliseconds of idleness before the first keep-alive probe (when `keepAlive` is on).
+   *
+   * @default 60000
+   */
+  keepAliveInitialDelay?: number
+  /**
+   * Milliseconds without any traffic in either direction after which the connection is aborted
+   * with a `TimeoutError`. `0` disables the timeout.
+   *
+   * @default 300000 (5 minutes)
+   */
+  inactivityTimeout?: number
+  /**
+   * Milliseconds a graceful `close()` may take (flushing our writes and waiting for the remote to
+   * end its side) before the socket is destroyed. `0` destroys it on the next timer tick.
+   *
+   * @default 1000
+   */
+  closeTimeout?: number
+  /**
+   * Received bytes that may wait unread in the connection's queue. Once more than this is queued
+   * the socket stops reading, so the kernel's TCP window holds the remote back; reading resumes
+   * when the queue has drained to half of it.
+   *
+   * @default 131072 (128 KiB)
+   */
+  maxReadBufferBytes?: number
+}
+
+/** Options of {@link toMultiaddrConnection}. */
+export interface ToMultiaddrConnectionOptions extends TCPConnectionOptions {
+  /** The remote peer's address (for outbound connections, usually the address that was dialled). */
+  remoteAddr: Multiaddr
+  /** Our side's address, if known. */
+  localAddr?: Multiaddr
+  /** Whether we dialled (`outbound`) or accepted (`inbound`) the socket. */
+  direction: Direction
+  /**
+   * Logger for this connection.
+   *
+   * @default logger('peerkit:tcp:connection')
+   */
+  log?: Logger
+}
+
+const defaultLog = logger('peerkit:tcp:connection')
+
+/** Result handed to a waiting sink when a local `close()` asks it to stop. */
+const STOP = Symbol('stop')
+
+type SinkWake = 'next' | 'drain' | 'finish'
+
+interface SinkWaiter {
+  kind: SinkWake
+  resolve(value: unknown): void
+  reject(err: Error): void
+}
+
+function checkTimeout (name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new InvalidParametersError(`${name} must be a finite number >= 0, got ${String(v)}`)
+  }
+  return v
+}
+
+/**
+ * A {@link MultiaddrConnection} over a connected `node:net` socket.
+ *
+ * - `source` yields the socket's chunks as they arrive, with backpressure bounded by
+ *   `maxReadBufferBytes`; it ends when the remote half-closes (FIN) or when we close the
+ *   connection, and throws the socket error (or the `abort` error) otherwise.
+ * - `sink` writes chunks in order, waits for `drain` whenever the socket's write buffer is full,
+ *   and half-closes the socket when its source ends. It may be called once.
+ * - `close()` ends our side, lets the remote end its side, and destroys the socket after
+ *   `closeTimeout`; `abort()` resets the connection at once.
+ */
+class TCPMultiaddrConnection implements MultiaddrConnection {
+  readonly remoteAddr: Multiaddr
+  readonly localAddr?: Multiaddr
+  readonly direction: Direction
+  readonly timeline: MultiaddrConnectionTimeline
+  readonly log: Logger
+  readonly source: AsyncGenerator<Uint8Array>
+
+  readonly #socket: Socket
+  readonly #name: string
+  readonly #closeTimeout: number
+  readonly #maxReadBufferBytes: number
+  readonly #resumeBelow: number
+
+  // read side
+  readonly #queue: Uint8Array[] = []
+  #queueHead = 0
+  #queuedBytes = 0
+  #paused = false
+  #readStarted = false
+  #readDone = false
+  #discarding = false
+  #remoteEnded = false
+  #readWaiter: (() => void) | undefined
+
+  // write side
+  #sinkCalled = false
+  #sinkWaiter: SinkWaiter | undefined
+
+  // lifecycle
+  #error: Error | undefined
+  #closing = false
+  #closed = false
+  #closePromise: Promise<void> | undefined
+  #onClosed: (() => void) | undefined
+  #closeTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor (socket: Socket, options: ToMultiaddrConnectionOptions) {
+    if (socket.destroyed) throw new ConnectionClosedError(`Socket to ${options.remoteAddr.toString()} is already closed`)
+    const inactivityTimeout = checkTimeout('inactivityTimeout', options.inactivityTimeout, DEFAULT_INACTIVITY_TIMEOUT)
+    this.#closeTimeout = checkTimeout('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT)
+    const keepAliveInitialDelay = checkTimeout('keepAliveInitialDelay', options.keepAliveInitialDelay, DEFAULT_KEEP_ALIVE_INITIAL_DELAY)
+    const maxRead = options.maxReadBufferBytes ?? DEFAULT_MAX_READ_BUFFER_BYTES
+    if (!Number.isSafeInteger(maxRead) || maxRead < 1) {
+      throw new InvalidParametersError(`maxReadBufferBytes must be a positive integer, got ${String(maxRead)}`)
+    }
+    this.#maxReadBufferBytes = maxRead
+    this.#resumeBelow = Math.floor(maxRead / 2)
+
+    this.#socket = socket
+    this.remoteAddr = options.remoteAddr
+    if (options.localAddr != null) this.localAddr = options.localAddr
+    this.direction = options.direction
+    this.timeline = { open: Date.now() }
+    this.log = options.log ?? defaultLog
+    this.#name = `${this.direction} ${this.remoteAddr.toString()}`
+
+    socket.setNoDelay(options.noDelay ?? true)
+    socket.setKeepAlive(options.keepAlive ?? true, keepAliveInitialDelay)
+    if (inactivityTimeout > 0) socket.setTimeout(inactivityTimeout)
+
+    socket.on('data', this.#onData)
+    socket.on('end', this.#onEnd)
+    socket.on('error', this.#onError)
+    socket.on('close', this.#onClose)
+    socket.on('drain', this.#onDrain)
+    socket.on('finish', this.#onFinish)
+    socket.on('timeout', () => {
+      this.log('%s: no traffic for %dms, aborting', this.#name, inactivityTimeout)
+      this.abort(new TimeoutError(`Connection ${this.#name} was inactive for ${inactivityTimeout}ms`, inactivityTimeout))
+    })
+
+    this.source = this.#read()
+  }
+
+  // ---------------------------------------------------------------- socket events
+
+  readonly #onData = (buf: Buffer): void => {
+    if (this.#discarding) {
+      this.log.trace('%s: discarding %d unread bytes', this.#name, buf.byteLength)
+      return
+    }
+    this.#queue.push(buf)
+    this.#queuedBytes += buf.byteLength
+    if (this.#queuedBytes > this.#maxReadBufferBytes && !this.#paused) {
+      this.#paused = true
+      this.#socket.pause()
+    }
+    this.#wakeReader()
+  }
+
+  readonly #onEnd = (): void => {
+    this.log('%s: remote ended its side', this.#name)
+    this.#remoteEnded = true
+    this.#wakeReader()
+  }
+
+  readonly #onError = (err: Error): void => {
+    this.log('%s: socket error %s', this.#name, (err as NodeJS.ErrnoException).code ?? err.message)
+    this.#fail(err)
+  }
+
+  readonly #onClose = (): void => {
+    this.#closed = true
+    this.timeline.close ??= Date.now()
+    if (this.#closeTimer != null) clearTimeout(this.#closeTimer)
+    this.#closeTimer = undefined
+    if (this.#error == null && !this.#closing && !this.#remoteEnded) {
+      // Neither an error, nor our own close, nor a FIN: treat it as a loss of the connection.
+      this.#error = new ConnectionClosedError(`Connection ${this.#name} closed unexpectedly`)
+    }
+    this.log('%s: closed%s', this.#name, this.#error != null ? ` (${this.#error.message})` : '')
+    this.#wakeReader()
+    const waiter = this.#sinkWaiter
+    if (waiter != null) {
+      this.#sinkWaiter = undefined
+      if (this.#error != null) waiter.reject(this.#error)
+      else if (waiter.kind === 'finish' && this.#socket.writableFinished) waiter.resolve(undefined)
+      else if (this.#closing) waiter.resolve(STOP)
+      else waiter.reject(new ConnectionClosedError(`Connection ${this.#name} closed while writing`))
+    }
+    this.#onClosed?.()
+  }
+
+  readonly #onDrain = (): void => {
+    if (this.#sinkWaiter?.kind === 'drain') this.#wakeSink(undefined)
+  }
+
+  readonly #onFinish = (): void => {
+    if (this.#sinkWaiter?.kind === 'finish') this.#wakeSink(undefined)
+  }
+
+  /** Records the first error, fails the pending read and write. */
+  #fail (err: Error): void {
+    this.#error ??= err
+    this.#wakeReader()
+    const waiter = this.#sinkWaiter
+    if (waiter != null) {
+      this.#sinkWaiter = undefined
+      waiter.reject(this.#error)
+    }
+  }
+
+  #wakeReader (): void {
+    const waiter = this.#readWaiter
+    if (waiter != null) {
+      this.#readWaiter = undefined
+      waiter()
+    }
+  }
+
+  #wakeSink (value: unknown): void {
+    const waiter = this.#sinkWaiter
+    if (waiter != null) {
+      this.#sinkWaiter = undefined
+      waiter.resolve(value)
+    }
+  }
+
+  // ---------------------------------------------------------------- read side
+
+  async * #read (): AsyncGenerator<Uint8Array> {
+    this.#readStarted = true
+    try {
+      while (true) {
+        if (this.#error != null) throw this.#error
+        if (this.#queueHead < this.#queue.length) {
+          const buf = this.#queue[this.#queueHead]
+          this.#queue[this.#queueHead++] = EMPTY
+          if (this.#queueHead === this.#queue.length) {
+            this.#queue.length = 0
+            this.#queueHead = 0
+          } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
+            // A reader that never quite catches up: drop the consumed slots (amortised O(1)).
+            this.#queue.splice(0, this.#queueHead)
+            this.#queueHead = 0
+          }
+          this.#queuedBytes -= buf.byteLength
+          if (this.#paused && this.#queuedBytes <= this.#resumeBelow) {
+            this.#paused = false
+            if (!this.#socket.destroyed) this.#socket.resume()
+          }
+          yield buf
+          continue
+        }
+        if (this.#remoteEnded || this.#closed || this.#discarding) return
+        await new Promise<void>(resolve => { this.#readWaiter = resolve })
+      }
+    } finally {
+      this.#readDone = true
+      this.#readWaiter = undefined
+      if (!this.#remoteEnded && !this.#closed) this.#discard()
+    }
+  }
+
+  /**
+   * Nobody will read any more: drop what is queued and keep the socket flowing so the remote's
+   * FIN (and with it the socket's close) is not held up behind unread data.
+   */
+  #discard (): void {
+    if (this.#discarding) return
+    this.#discarding = true
+    if (this.#queuedBytes > 0) this.log.trace('%s: discarding %d unread bytes', this.#name, this.#queuedBytes)
+    this.#queue.length = 0
+    this.#queueHead = 0
+    this.#queuedBytes = 0
+    if (this.#paused) {
+      this.#paused = false
+      if (!this.#socket.destroyed) this.#socket.resume()
+    }
+    this.#wakeReader()
+  }
+
+  // ---------------------------------------------------------------- write side
+
+  readonly sink = async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
+    if (this.#sinkCalled) throw new StreamStateError(`The sink of connection ${this.#name} was already called`)
+    this.#sinkCalled = true
+    if (this.#error != null) throw this.#error
+    if (this.#closing || this.#closed) throw new StreamStateError(`Connection ${this.#name} is closed`)
+
+    const asyncIt = (source as Partial<AsyncIterable<Uint8Array | Uint8ArrayList>>)[Symbol.asyncIterator]
+    const isAsync = typeof asyncIt === 'function'
+    const iterator: AsyncIterator<Uint8Array | Uint8ArrayList> | Iterator<Uint8Array | Uint8ArrayList> = isAsync
+      ? asyncIt.call(source)
+      : (source as Iterable<Uint8Array | Uint8ArrayList>)[Symbol.iterator]()
+    let finished = false
+    let sourceError: unknown
+    let hasSourceError = false
+
+    try {
+      while (true) {
+        let result: IteratorResult<Uint8Array | Uint8ArrayList>
+        try {
+          const next = iterator.next()
+          if (isAsync) {
+            const r = await this.#waitSink('next', Promise.resolve(next))
+            if (r === STOP) return
+            result = r as IteratorResult<Uint8Array | Uint8ArrayList>
+          } else {
+            result = next as IteratorResult<Uint8Array | Uint8ArrayList>
+          }
+        } catch (err) {
+          if (err === this.#error) throw err
+          hasSourceError = true
+          sourceError = err
+          throw err
+        }
+        if (result.done === true) {
+          finished = true
+          break
+        }
+        // A local close() stops the sink quietly.
+        if (this.#closing) return
+        this.#checkWritable()
+        if (!this.#write(result.value)) {
+          const r = await this.#waitSink('drain')
+          if (r === STOP) return
+        }
+      }
+
+      // Source done: half-close and wait until everything is handed to the kernel.
+      if (this.#closing) return
+      this.#checkWritable()
+      this.log.trace('%s: sink done, ending our side', this.#name)
+      const finishedPromise = this.#waitSink('finish')
+      if (!this.#socket.writableEnded) this.#socket.end()
+      await finishedPromise
+    } catch (err) {
+      if (hasSourceError) {
+        const e = sourceError instanceof Error ? sourceError : new Error(String(sourceError))
+        this.log('%s: sink source failed, aborting: %s', this.#name, e.message)
+        this.abort(e)
+      }
+      throw err
+    } finally {
+      if (!finished && typeof iterator.return === 'function') {
+        try {
+          const r = iterator.return()
+          if (r instanceof Promise) r.catch(() => {})
+        } catch {
+          // The source's own cleanup failed; the sink's outcome is already decided.
+        }
+      }
+    }
+  }
+
+  #checkWritable (): void {
+    if (this.#error != null) throw this.#error
+    if (this.#socket.destroyed || this.#socket.writableEnded) {
+      throw new StreamStateError(`Connection ${this.#name} is closed for writing`)
+    }
+  }
+
+  /** Writes one chunk; returns false when the socket asks us to wait for `drain`. */
+  #write (chunk: Uint8Array | Uint8ArrayList): boolean {
+    if (chunk instanceof Uint8Array) {
+      return chunk.byteLength === 0 || this.#socket.write(chunk)
+    }
+    if (!isUint8ArrayList(chunk)) {
+      const err = new InvalidParametersError(`The sink of connection ${this.#name} was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
+      this.abort(err)
+      throw err
+    }
+    // Hand every part to the socket in one writev, without concatenating.
+    let ok = true
+    this.#socket.cork()
+    try {
+      for (const buf of chunk) {
+        if (buf.byteLength > 0) ok = this.#socket.write(buf)
+      }
+    } finally {
+      this.#socket.uncork()
+    }
+    return ok
+  }
+
+  /**
+   * Waits for the socket event `kind` (or for `promise`, the source's next value), or until the
+   * connection fails (rejects with its error) or is closed locally (resolves `STOP`).
+   */
+  async #waitSink (kind: SinkWake, promise?: Promise<unknown>): Promise<unknown> {
+    if (this.#error != null) throw this.#error
+    if (this.#closed) {
+      if (kind === 'finish' && this.#socket.writableFinished) return undefined
+      if (this.#closing) return STOP
+      throw new ConnectionClosedError(`Connection ${this.#name} is closed`)
+    }
+    if (this.#closing && kind !== 'finish') return STOP
+    return new Promise((resolve, reject) => {
+      const waiter: SinkWaiter = { kind, resolve, reject }
+      this.#sinkWaiter = waiter
+      promise?.then(value => {
+        if (this.#sinkWaiter === waiter) this.#sinkWaiter = undefined
+        resolve(value)
+      }, err => {
+        if (this.#sinkWaiter === waiter) this.#sinkWaiter = undefined
+        reject(err)
+      })
+    })
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async close (options?: AbortOptions): Promise<void> {
+    if (this.#closed) return
+    this.#closePromise ??= this.#gracefulClose()
+    const signal = options?.signal
+    if (signal == null) return this.#closePromise
+    if (signal.aborted) {
+      const err = closeAbortReason(signal, this.#name)
+      this.abort(err)
+      throw err
+    }
+    let onAbort: (() => void) | undefined
+    try {
+      await new Promise<void>((resolve, reject) => {
+        onAbort = () => {
+          const err = closeAbortReason(signal, this.#name)
+          this.abort(err)
+          reject(err)
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        this.#closePromise?.then(resolve, resolve)
+      })
+    } finally {
+      if (onAbort != null) signal.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #gracefulClose (): Promise<void> {
+    this.#closing = true
+    this.log('%s: closing', this.#name)
+    const closed = new Promise<void>(resolve => { this.#onClosed = resolve })
+    // A sink still pulling from its source stops; what it already wrote is flushed below.
+    const waiter = this.#sinkWaiter
+    if (waiter != null && waiter.kind !== 'finish') {
+      this.#sinkWaiter = undefined
+      waiter.resolve(STOP)
+    }
+    // Without an active reader, incoming data would only hold the remote's FIN up.
+    if (!this.#readStarted || this.#readDone) this.#discard()
+    this.#closeTimer = setTimeout(() => {
+      this.#closeTimer = undefined
+      if (this.#closed) return
+      this.log('%s: not closed after %dms, destroying', this.#name, this.#closeTimeout)
+      this.#socket.destroy()
+    }, this.#closeTimeout)
+    if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
+    await closed
+  }
+
+  abort (err: Error): void {
+    if (this.#closed) return
+    this.log('%s: aborting: %s', this.#name, err.message)
+    this.timeline.close ??= Date.now()
+    this.#fail(err)
+    if (this.#closeTimer != null) clearTimeout(this.#closeTimer)
+    this.#closeTimer = undefined
+    if (this.#socket.destroyed) return
+    if (this.#socket.writableEnded) {
+      // Our FIN is queued or sent; libuv refuses to reset a socket that is shutting down (and
+      // would then never close it), so just close it.
+      this.#socket.destroy()
+      return
+    }
+    try {
+      // Send RST, so the remote learns the connection failed rather than ended.
+      this.#socket.resetAndDestroy()
+    } catch {
+      this.#socket.destroy()
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+function closeAbortReason (signal: AbortSignal, name: string): Error {
+  const reason = abortReason(signal)
+  return reason.name === 'AbortError' ? new AbortError(`Closing connection ${name} was aborted`) : reason
+}
+
+/**
+ * Wraps a connected socket in a {@link MultiaddrConnection}. The socket should have been created
+ * with `allowHalfOpen: true` so that half-close works in both directions. The connection takes
+ * over the socket: do not read from or write to it afterwards.
+ *
+ * @throws {InvalidParametersError} if an option is out of range
+ * @throws {ConnectionClosedError} if the socket is already destroyed
+ */
+export function toMultiaddrConnection (socket: Socket, options: ToMultiaddrConnectionOptions): MultiaddrConnection {
+  return new TCPMultiaddrConnection(socket, options)
+}

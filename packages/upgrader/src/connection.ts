@@ -1,0 +1,192 @@
+import { ConnectionClosedError, LimitExceededError, StreamStateError } from '@peerkit/interfaces'
+import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
+import { anySignal } from '@peerkit/utils'
+import type { AbortOptions, Connection, ConnectionStatus, ConnectionTimeline, Direction, Logger, MultiaddrConnection, NewStreamOptions, PeerId, Registrar, Stream, StreamMuxer } from '@peerkit/interfaces'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Defaults for protocols that have no registered handler (e.g. streams we only dial). */
+export const DEFAULT_MAX_INBOUND_STREAMS = 32
+export const DEFAULT_MAX_OUTBOUND_STREAMS = 64
+
+export interface ConnectionInit {
+  id: string
+  maConn: MultiaddrConnection
+  remotePeer: PeerId
+  direction: Direction
+  encryption: string
+  muxer: StreamMuxer
+  log: Logger
+  /** Handlers for inbound streams; without it inbound streams are reset. */
+  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler'>
+  /** Bound on negotiating the protocol of an inbound stream. */
+  inboundStreamNegotiationTimeout: number
+  /** Bound on negotiating the protocol of an outbound stream. */
+  outboundStreamNegotiationTimeout: number
+  /** Longest multistream-select message accepted on streams. */
+  maxProtocolLength?: number
+  /** Called once, when the connection has closed (gracefully or not). */
+  onClose?(connection: Connection): void
+}
+
+/**
+ * An upgraded connection. Owns its muxer and raw connection: closing it closes both. Inbound
+ * streams are negotiated against the registrar's protocols and handed to the handler, within the
+ * handler's `maxInboundStreams` per connection; outbound streams respect `maxOutboundStreams`.
+ */
+export class UpgradedConnection implements Connection {
+  readonly id: string
+  readonly remoteAddr: Multiaddr
+  readonly remotePeer: PeerId
+  readonly direction: Direction
+  readonly encryption: string
+  readonly multiplexer: string
+  readonly timeline: ConnectionTimeline
+  readonly tags: string[] = []
+  readonly log: Logger
+  readonly #maConn: MultiaddrConnection
+  readonly #muxer: StreamMuxer
+  readonly #init: ConnectionInit
+  #status: ConnectionStatus = 'open'
+  #closed = false
+
+  constructor (init: ConnectionInit) {
+    this.#init = init
+    this.id = init.id
+    this.#maConn = init.maConn
+    this.#muxer = init.muxer
+    this.remoteAddr = init.maConn.remoteAddr
+    this.remotePeer = init.remotePeer
+    this.direction = init.direction
+    this.encryption = init.encryption
+    this.multiplexer = init.muxer.protocol
+    this.log = init.log
+    this.timeline = { open: init.maConn.timeline.open, upgraded: Date.now() }
+  }
+
+  get status (): ConnectionStatus {
+    return this.#status
+  }
+
+  get streams (): Stream[] {
+    return this.#muxer.streams
+  }
+
+  #countStreams (protocol: string, direction: Direction): number {
+    let n = 0
+    for (const s of this.#muxer.streams) {
+      if (s.protocol === protocol && s.direction === direction) n++
+    }
+    return n
+  }
+
+  #limits (protocol: string): { maxInboundStreams: number, maxOutboundStreams: number } {
+    try {
+      const record = this.#init.registrar?.getHandler(protocol)
+      if (record != null) return record.options
+    } catch {
+      // no handler: defaults
+    }
+    return { maxInboundStreams: DEFAULT_MAX_INBOUND_STREAMS, maxOutboundStreams: DEFAULT_MAX_OUTBOUND_STREAMS }
+  }
+
+  async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {
+    if (this.#status !== 'open') throw new ConnectionClosedError(`Cannot open a stream: connection is ${this.#status}`)
+    const list = Array.isArray(protocols) ? protocols : [protocols]
+    if (list.length === 1) {
+      const max = options.maxOutboundStreams ?? this.#limits(list[0]).maxOutboundStreams
+      if (this.#countStreams(list[0], 'outbound') >= max) {
+        throw new LimitExceededError('maxOutboundStreams', max, undefined, `protocol ${list[0]} on connection ${this.id}`)
+      }
+    }
+    const signal = anySignal([options.signal], this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
+    let stream: Stream | undefined
+    try {
+      stream = await this.#muxer.newStream()
+      const { protocol, stream: negotiated } = await mssSelect(stream, list, {
+        signal,
+        log: stream.log,
+        negotiateFully: options.negotiateFully ?? true,
+        maxMessageLength: this.#init.maxProtocolLength
+      })
+      const max = options.maxOutboundStreams ?? this.#limits(protocol).maxOutboundStreams
+      // The new stream is already counted among the muxer's streams once it has its protocol.
+      negotiated.protocol = protocol
+      if (this.#countStreams(protocol, 'outbound') > max) {
+        throw new LimitExceededError('maxOutboundStreams', max, undefined, `protocol ${protocol} on connection ${this.id}`)
+      }
+      negotiated.timeline.upgraded = Date.now()
+      return negotiated
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      stream?.abort(error)
+      throw error
+    } finally {
+      signal.clear()
+    }
+  }
+
+  /** Negotiates an inbound stream's protocol and runs its handler. Called by the muxer. */
+  async handleIncomingStream (stream: Stream): Promise<void> {
+    const registrar = this.#init.registrar
+    if (registrar == null || this.#status !== 'open') {
+      stream.abort(new StreamStateError('No handlers on this connection'))
+      return
+    }
+    const signal = anySignal([], this.#init.inboundStreamNegotiationTimeout, 'inbound stream negotiation')
+    try {
+      const { protocol, stream: negotiated } = await mssHandle(stream, registrar.getProtocols(), {
+        signal,
+        log: stream.log,
+        maxMessageLength: this.#init.maxProtocolLength
+      })
+      signal.clear()
+      negotiated.protocol = protocol
+      const { handler, options } = registrar.getHandler(protocol)
+      if (this.#countStreams(protocol, 'inbound') > options.maxInboundStreams) {
+        throw new LimitExceededError('maxInboundStreams', options.maxInboundStreams, undefined, `protocol ${protocol} on connection ${this.id}`)
+      }
+      negotiated.timeline.upgraded = Date.now()
+      await handler({ stream: negotiated, connection: this })
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      this.log('inbound stream %s failed: %s', stream.id, error.message)
+      stream.abort(error)
+    } finally {
+      signal.clear()
+    }
+  }
+
+  async close (options: AbortOptions = {}): Promise<void> {
+    if (this.#status !== 'open') return
+    this.#status = 'closing'
+    this.log('closing connection to %s', this.remoteAddr.toString())
+    try {
+      await this.#muxer.close(options)
+      await this.#maConn.close(options)
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      this.#muxer.abort(error)
+      this.#maConn.abort(error)
+    } finally {
+      this.markClosed()
+    }
+  }
+
+  abort (err: Error): void {
+    if (this.#closed) return
+    this.log('aborting connection: %s', err.message)
+    this.#status = 'closing'
+    this.#muxer.abort(err)
+    this.#maConn.abort(err)
+    this.markClosed()
+  }
+
+  /** Records the end of the connection; idempotent. */
+  markClosed (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#status = 'closed'
+    this.timeline.close = Date.now()
+    this.#init.onClose?.(this)
+  }
+}

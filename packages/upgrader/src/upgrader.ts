@@ -1,0 +1,167 @@
+import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
+import { anySignal, logger } from '@peerkit/utils'
+import { UpgradedConnection } from './connection.js'
+import type { AbortOptions, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
+
+export interface UpgraderInit {
+  /** Encrypters in order of preference (the dialer proposes them in this order). */
+  connectionEncrypters: ConnectionEncrypter[]
+  /** Stream muxers in order of preference. */
+  streamMuxers: StreamMuxerFactory[]
+  /** Protocol handlers for inbound streams on upgraded connections. */
+  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler'>
+  /** Deny hooks consulted at each phase. */
+  connectionGater?: ConnectionGater
+  /** Bound on the whole upgrade (multistream, handshake, muxer selection), in ms. Default 10 000. */
+  upgradeTimeout?: number
+  /** Bound on negotiating an inbound stream's protocol, in ms. Default 10 000. */
+  inboundStreamNegotiationTimeout?: number
+  /** Bound on negotiating an outbound stream's protocol, in ms. Default 10 000. */
+  outboundStreamNegotiationTimeout?: number
+  /** Longest multistream-select message accepted, in bytes. Default: multistream-select's. */
+  maxProtocolLength?: number
+  /** Called when an upgraded connection has closed. */
+  onConnectionClose?(connection: Connection): void
+  log?: Logger
+}
+
+export interface UpgradeOptions extends AbortOptions {
+  /** The peer the dialer expects; the handshake fails with `UnexpectedPeerError` otherwise. */
+  remotePeer?: PeerId
+}
+
+let connectionCounter = 0
+
+/**
+ * Turns a raw `MultiaddrConnection` into a `Connection`: multistream-select picks an encrypter,
+ * the encrypter authenticates the remote (and checks the expected PeerId), then the muxer comes from
+ * early negotiation inside the handshake when both sides offered one, or from a second
+ * multistream-select. On any failure the raw connection is aborted and the error (typed, with the
+ * phase in its message) is thrown; nothing is left open.
+ */
+export class Upgrader {
+  readonly #init: UpgraderInit
+  readonly #log: Logger
+  readonly #upgradeTimeout: number
+
+  constructor (init: UpgraderInit) {
+    if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('At least one connection encrypter is required')
+    if (init.streamMuxers.length === 0) throw new InvalidParametersError('At least one stream muxer is required')
+    this.#init = init
+    this.#log = init.log ?? logger('peerkit:upgrader')
+    this.#upgradeTimeout = init.upgradeTimeout ?? 10_000
+  }
+
+  /** Upgrades a connection we dialled. */
+  async upgradeOutbound (maConn: MultiaddrConnection, options: UpgradeOptions = {}): Promise<Connection> {
+    return this.#upgrade(maConn, 'outbound', options)
+  }
+
+  /** Upgrades a connection a listener accepted. */
+  async upgradeInbound (maConn: MultiaddrConnection, options: UpgradeOptions = {}): Promise<Connection> {
+    return this.#upgrade(maConn, 'inbound', options)
+  }
+
+  async #gate (phase: keyof ConnectionGater, ...args: unknown[]): Promise<void> {
+    const hook = this.#init.connectionGater?.[phase] as ((...a: unknown[]) => boolean | Promise<boolean>) | undefined
+    if (hook != null && await hook.apply(this.#init.connectionGater, args)) throw new ConnectionDeniedError(phase)
+  }
+
+  async #upgrade (maConn: MultiaddrConnection, direction: Direction, options: UpgradeOptions): Promise<Connection> {
+    const signal = anySignal([options.signal], this.#upgradeTimeout, 'connection upgrade')
+    const log = maConn.log ?? this.#log
+    try {
+      if (direction === 'inbound') await this.#gate('denyInboundConnection', maConn)
+      else if (options.remotePeer != null) await this.#gate('denyOutboundConnection', options.remotePeer, maConn)
+
+      // 1. encryption
+      const encrypters = this.#init.connectionEncrypters
+      const encrypterProtocols = encrypters.map(e => e.protocol)
+      const muxerProtocols = this.#init.streamMuxers.map(m => m.protocol)
+      const negotiated = direction === 'outbound'
+        ? await mssSelect(maConn as SecureStream, encrypterProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
+        : await mssHandle(maConn as SecureStream, encrypterProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
+      const encrypter = encrypters.find(e => e.protocol === negotiated.protocol)
+      if (encrypter == null) throw new UnsupportedProtocolError([negotiated.protocol])
+      log('%s: encrypting with %s', direction, encrypter.protocol)
+      let secured: SecuredConnection
+      try {
+        const secureOptions = { signal, remotePeer: options.remotePeer, streamMuxers: muxerProtocols }
+        secured = direction === 'outbound'
+          ? await encrypter.secureOutbound(negotiated.stream, secureOptions)
+          : await encrypter.secureInbound(negotiated.stream, secureOptions)
+      } catch (err) {
+        if (err instanceof PeerkitError) throw err
+        throw new HandshakeError(`${encrypter.protocol} handshake failed: ${(err as Error).message}`, encrypter.protocol, { cause: err })
+      }
+      const remotePeer = secured.remotePeer
+      await this.#gate(direction === 'inbound' ? 'denyInboundEncryptedConnection' : 'denyOutboundEncryptedConnection', remotePeer, maConn)
+
+      // 2. multiplexing: early negotiation result, else multistream-select
+      let muxerFactory = secured.streamMuxer != null ? this.#init.streamMuxers.find(m => m.protocol === secured.streamMuxer) : undefined
+      let conn = secured.conn
+      if (muxerFactory == null) {
+        const m = direction === 'outbound'
+          ? await mssSelect(conn, muxerProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
+          : await mssHandle(conn, muxerProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
+        conn = m.stream
+        muxerFactory = this.#init.streamMuxers.find(f => f.protocol === m.protocol)
+        if (muxerFactory == null) throw new UnsupportedProtocolError([m.protocol])
+      } else {
+        log('%s: muxer %s agreed during the handshake', direction, muxerFactory.protocol)
+      }
+      await this.#gate(direction === 'inbound' ? 'denyInboundUpgradedConnection' : 'denyOutboundUpgradedConnection', remotePeer, maConn)
+
+      // 3. the connection
+      const connectionLog = logger(`peerkit:connection:${direction === 'outbound' ? 'out' : 'in'}:${++connectionCounter}`)
+      // Inbound streams can only arrive once the muxer is fed (below), after the connection exists.
+      const ready: { connection?: UpgradedConnection } = {}
+      const muxer = muxerFactory.createStreamMuxer({
+        direction,
+        log: connectionLog,
+        onIncomingStream: (stream) => {
+          if (ready.connection == null) {
+            stream.abort(new StreamStateError('Stream arrived before the connection was ready'))
+            return
+          }
+          void ready.connection.handleIncomingStream(stream)
+        }
+      })
+      const connection = ready.connection = new UpgradedConnection({
+        id: `${connectionCounter}`,
+        maConn,
+        remotePeer,
+        direction,
+        encryption: encrypter.protocol,
+        muxer,
+        log: connectionLog,
+        registrar: this.#init.registrar,
+        inboundStreamNegotiationTimeout: this.#init.inboundStreamNegotiationTimeout ?? 10_000,
+        outboundStreamNegotiationTimeout: this.#init.outboundStreamNegotiationTimeout ?? 10_000,
+        maxProtocolLength: this.#init.maxProtocolLength,
+        onClose: this.#init.onConnectionClose
+      })
+      const upgraded = connection
+      const fromRemote = muxer.sink(conn.source)
+      const toRemote = conn.sink(muxer.source)
+      fromRemote.then(() => {
+        // The remote ended the connection: nothing more can arrive.
+        if (upgraded.status === 'open') void upgraded.close()
+      }, (err: Error) => { upgraded.abort(err) })
+      toRemote.then(() => {
+        upgraded.markClosed()
+      }, (err: Error) => { upgraded.abort(err) })
+      maConn.timeline.upgraded = Date.now()
+      log('%s: upgraded connection to %s (%s, %s)', direction, remotePeer.toString(), encrypter.protocol, muxerFactory.protocol)
+      return connection
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      log('%s upgrade failed: %s', direction, error.message)
+      maConn.abort(error)
+      throw error
+    } finally {
+      signal.clear()
+    }
+  }
+}

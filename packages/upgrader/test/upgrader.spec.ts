@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
+import { noise } from '@peerkit/connection-encrypter-noise'
+import { plaintext } from '@peerkit/connection-encrypter-plaintext'
+import { generateKeyPair } from '@peerkit/crypto'
+import { LimitExceededError, UnexpectedPeerError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { mplex } from '@peerkit/muxer-mplex'
+import { yamux } from '@peerkit/muxer-yamux'
+import { peerIdFromPrivateKey } from '@peerkit/peer-id'
+import { tcp } from '@peerkit/transport-tcp'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { Upgrader } from '../src/index.js'
+import type { Connection, ConnectionEncrypterFactory, MultiaddrConnection, PeerId, PrivateKey, Registrar, StreamHandler, StreamHandlerRecord, StreamMuxerFactory, Listener } from '@peerkit/interfaces'
+
+interface Identity { privateKey: PrivateKey, peerId: PeerId }
+
+async function identity (): Promise<Identity> {
+  const privateKey = await generateKeyPair('Ed25519')
+  return { privateKey, peerId: peerIdFromPrivateKey(privateKey) }
+}
+
+function registrar (handlers: Record<string, StreamHandler>, maxInboundStreams = 32): Pick<Registrar, 'getProtocols' | 'getHandler'> {
+  return {
+    getProtocols: () => Object.keys(handlers),
+    getHandler: (protocol: string): StreamHandlerRecord => {
+      const handler = handlers[protocol]
+      if (handler == null) throw new UnsupportedProtocolError([protocol])
+      return { handler, options: { maxInboundStreams, maxOutboundStreams: 64 } }
+    }
+  }
+}
+
+const echo: StreamHandler = async ({ stream }) => { await stream.sink(stream.source) }
+
+function pattern (size: number): Uint8Array {
+  const buf = new Uint8Array(size)
+  for (let i = 0; i < size; i++) buf[i] = (i * 13 + 5) & 0xff
+  return buf
+}
+
+/** A listener whose accepted raw connections are handed to `onConnection`. */
+async function listen (onConnection: (maConn: MultiaddrConnection) => void): Promise<{ listener: Listener, addr: ReturnType<typeof multiaddr> }> {
+  const listener = tcp().createListener()
+  listener.addEventListener('connection', (evt) => { onConnection(evt.detail) })
+  await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
+  return { listener, addr: listener.getAddrs()[0] }
+}
+
+async function exchange (conn: Connection, protocol: string, data: Uint8Array): Promise<Uint8Array> {
+  const stream = await conn.newStream(protocol)
+  const out = new Uint8ArrayList()
+  await Promise.all([
+    stream.sink((function * () {
+      for (let off = 0; off < data.byteLength; off += 65536) yield data.subarray(off, off + 65536)
+    })()),
+    (async () => { for await (const c of stream.source) out.append(c) })()
+  ])
+  return out.subarray()
+}
+
+const encrypters: Record<string, ConnectionEncrypterFactory> = { noise: noise(), plaintext: plaintext() }
+const muxers: Record<string, () => StreamMuxerFactory> = { yamux: () => yamux(), mplex: () => mplex() }
+
+describe('Upgrader over real TCP', function () {
+  this.timeout(30_000)
+  let a: Identity
+  let b: Identity
+
+  before(async () => {
+    a = await identity()
+    b = await identity()
+  })
+
+  for (const [encName, enc] of Object.entries(encrypters)) {
+    for (const [muxName, mux] of Object.entries(muxers)) {
+      it(`${encName} x ${muxName}: both sides authenticate and exchange data both ways`, async () => {
+        const inbound: Promise<Connection>[] = []
+        const serverUpgrader = new Upgrader({ connectionEncrypters: [enc(b)], streamMuxers: [mux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+        const { listener, addr } = await listen(maConn => { inbound.push(serverUpgrader.upgradeInbound(maConn)) })
+        const clientUpgrader = new Upgrader({ connectionEncrypters: [enc(a)], streamMuxers: [mux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+        const conn = await clientUpgrader.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+        try {
+          const serverConn = await inbound[0]
+          assert.ok(conn.remotePeer.equals(b.peerId))
+          assert.ok(serverConn.remotePeer.equals(a.peerId))
+          assert.equal(conn.encryption, enc(a).protocol)
+          assert.equal(conn.multiplexer, mux().protocol)
+          const data = pattern(3 * 1024 * 1024 + 17)
+          assert.ok(Buffer.from(await exchange(conn, '/echo/1.0.0', data)).equals(data))
+          // and the other way: the listener opens a stream to the dialer
+          assert.ok(Buffer.from(await exchange(serverConn, '/echo/1.0.0', data.subarray(0, 100_000))).equals(data.subarray(0, 100_000)))
+          await conn.close()
+          assert.equal(conn.status, 'closed')
+        } finally {
+          await listener.close({ closeConnections: true })
+        }
+      })
+    }
+  }
+
+  it('agrees on the muxer inside the Noise handshake when both sides offer one', async () => {
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [mplex(), yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux(), mplex()] })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+      // The initiator's preference wins (inlined muxer negotiation).
+      assert.equal(conn.multiplexer, '/yamux/1.0.0')
+      assert.equal((await inbound[0]).multiplexer, '/yamux/1.0.0')
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('fails with UnexpectedPeerError and aborts the socket when the remote is not the expected peer', async () => {
+    const c = await identity()
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()] })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const maConn = await tcp().dial(addr)
+      await assert.rejects(client.upgradeOutbound(maConn, { remotePeer: c.peerId }), (err: Error) => err instanceof UnexpectedPeerError && err.expected === c.peerId.toString())
+      assert.ok(maConn.timeline.close != null)
+      await assert.rejects(inbound[0])
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('fails with UnsupportedProtocolError when no encrypter is in common', async () => {
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [plaintext()(b)], streamMuxers: [yamux()] })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      await assert.rejects(client.upgradeOutbound(await tcp().dial(addr)), UnsupportedProtocolError)
+      await assert.rejects(inbound[0])
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('resets inbound streams past maxInboundStreams and keeps serving the others', async () => {
+    const inbound: Promise<Connection>[] = []
+    let release!: () => void
+    const held = new Promise<void>(resolve => { release = resolve })
+    const hold: StreamHandler = async ({ stream }) => { await held; await stream.sink(stream.source) }
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/hold/1.0.0': hold }, 2) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      const streams = await Promise.all([1, 2, 3].map(async () => conn.newStream('/hold/1.0.0')))
+      const results = await Promise.allSettled(streams.map(async s => {
+        const out = new Uint8ArrayList()
+        const reading = (async () => { for await (const c of s.source) out.append(c) })()
+        await s.sink([Uint8Array.of(1, 2, 3)])
+        release()
+        await reading
+        return out.byteLength
+      }))
+      assert.equal(results.filter(r => r.status === 'fulfilled' && r.value === 3).length, 2)
+      assert.equal(results.filter(r => r.status === 'rejected').length, 1)
+      assert.equal((await exchange(conn, '/hold/1.0.0', Uint8Array.of(9))).byteLength, 1)
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('refuses newStream past maxOutboundStreams', async () => {
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      const first = await conn.newStream('/echo/1.0.0', { maxOutboundStreams: 1 })
+      await assert.rejects(conn.newStream('/echo/1.0.0', { maxOutboundStreams: 1 }), LimitExceededError)
+      await first.close()
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('closes the connection when the remote goes away, aborting its streams', async () => {
+    const inbound: Promise<Connection>[] = []
+    const closed: Connection[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()], onConnectionClose: (c) => { closed.push(c) } })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      const stream = await conn.newStream('/echo/1.0.0')
+      const reading = (async () => { for await (const _ of stream.source) { /* drain */ } })()
+      ;(await inbound[0]).abort(new Error('remote died'))
+      await assert.rejects(reading)
+      for (let i = 0; i < 100 && conn.status !== 'closed'; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      assert.equal(conn.status, 'closed')
+      assert.deepEqual(closed, [conn])
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+})
