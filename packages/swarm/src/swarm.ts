@@ -175,17 +175,26 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
 
   async listen (addrs: Multiaddr[], options: AbortOptions = {}): Promise<void> {
     this.#assertStarted()
+    const shutdown = this.#shutdown.signal
     for (const addr of addrs) {
       const transport = this.#transports.find(t => t.listenFilter([addr]).length > 0)
       if (transport == null) throw new InvalidParametersError(`No transport can listen on ${addr.toString()}`)
+      if (shutdown.aborted) throw new NotStartedError('The swarm stopped while it was starting to listen')
       const listener = transport.createListener()
       listener.addEventListener('connection', (evt) => { this.#onInbound(evt.detail) })
       listener.addEventListener('error', (evt) => { this.#log.error('listener error', evt.detail) })
-      await raceSignal(listener.listen(addr), options.signal).catch(async (err: Error) => {
-        await listener.close().catch(() => {})
-        throw err
-      })
+      // Registered before it is bound, so that a stop() meanwhile closes it.
       this.#listeners.push(listener)
+      try {
+        await raceSignal(listener.listen(addr), options.signal)
+        if (shutdown.aborted) throw new NotStartedError('The swarm stopped while it was starting to listen')
+      } catch (err) {
+        const idx = this.#listeners.indexOf(listener)
+        if (idx >= 0) this.#listeners.splice(idx, 1)
+        await listener.close().catch(() => {})
+        if (shutdown.aborted && !(err instanceof NotStartedError)) throw new NotStartedError('The swarm stopped while it was starting to listen', { cause: err })
+        throw err
+      }
       this.#log('listening on %s', listener.getAddrs().map(a => a.toString()).join(', '))
     }
     this.#emitSelfUpdate()
@@ -238,6 +247,10 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     if (!this.#started) {
       conn.abort(new NotStartedError('The swarm is not started'))
       throw new NotStartedError('The swarm stopped during the dial')
+    }
+    if (conn.remotePeer.equals(this.peerId)) {
+      conn.abort(new InvalidParametersError('Connection to self'))
+      throw new InvalidParametersError('Connection to self')
     }
     const key = conn.remotePeer.toString()
     const list = this.#connections.get(key) ?? []
@@ -303,14 +316,11 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     const key = peerId?.toString() ?? addrs.map(a => a.toString()).sort().join(' ')
     let pending = this.#pendingDials.get(key)
     if (pending == null) {
-      const maxPending = this.#init.maxPendingDials ?? 500
-      if (this.#pendingDials.size >= maxPending) throw new LimitExceededError('maxPendingDials', maxPending, undefined, 'node')
-      // Refuse before dialling rather than close the connection once it is made.
-      const max = this.#init.maxConnections ?? 300
-      if (this.#connectionCount() >= max) throw new LimitExceededError('maxConnections', max, undefined, 'node')
-      const perPeer = this.#init.maxConnectionsPerPeer ?? 8
-      const open = peerId != null ? this.getConnections(peerId).length : 0
-      if (open >= perPeer) throw new LimitExceededError('maxConnectionsPerPeer', perPeer, open + 1, `peer ${peerId?.toString() ?? ''}`)
+      const limit = this.#dialLimit(peerId)
+      if (limit != null) {
+        this.#log('refusing dial to %s: %s', key, limit.message)
+        throw limit
+      }
       const controller = new AbortController()
       const entry: PendingDial = { controller, waiters: 0, promise: Promise.resolve() as unknown as Promise<Connection> }
       entry.promise = this.#dial(peerId, addrs, controller.signal).finally(() => {
@@ -327,8 +337,24 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       return await raceSignal(shared.promise, options.signal)
     } finally {
       shared.waiters--
-      if (shared.waiters === 0 && options.signal?.aborted === true) shared.controller.abort(options.signal.reason)
+      if (shared.waiters === 0 && options.signal?.aborted === true) {
+        shared.controller.abort(options.signal.reason)
+        // Forget it now: a caller arriving while it winds down must start a dial of its own.
+        if (this.#pendingDials.get(key) === shared) this.#pendingDials.delete(key)
+      }
     }
+  }
+
+  /** The limit a new dial would exceed, if any; checked before dialling rather than after connecting. */
+  #dialLimit (peerId: PeerId | undefined): LimitExceededError | undefined {
+    const maxPending = this.#init.maxPendingDials ?? 500
+    if (this.#pendingDials.size >= maxPending) return new LimitExceededError('maxPendingDials', maxPending, undefined, 'node')
+    const max = this.#init.maxConnections ?? 300
+    if (this.#connectionCount() >= max) return new LimitExceededError('maxConnections', max, undefined, 'node')
+    const perPeer = this.#init.maxConnectionsPerPeer ?? 8
+    const open = peerId != null ? this.getConnections(peerId).length : 0
+    if (open >= perPeer) return new LimitExceededError('maxConnectionsPerPeer', perPeer, open + 1, `peer ${peerId?.toString() ?? ''}`)
+    return undefined
   }
 
   #parseTarget (target: PeerId | Multiaddr | Multiaddr[]): { peerId?: PeerId, addrs: Multiaddr[] } {
@@ -448,7 +474,14 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     try {
       this.#log('dialing %s', addr.toString())
       const maConn = await transport.dial(addr, { signal })
-      return await this.#upgrader.upgradeOutbound(maConn, { remotePeer: peerId, signal })
+      const conn = await this.#upgrader.upgradeOutbound(maConn, { remotePeer: peerId, signal })
+      if (conn.remotePeer.equals(this.peerId)) {
+        // An address without /p2p/ that leads back to us.
+        const err = new InvalidParametersError(`${addr.toString()} leads to this node itself`)
+        conn.abort(err)
+        throw err
+      }
+      return conn
     } finally {
       release()
     }
