@@ -3,14 +3,15 @@
 // network tests do not compete for the two cores) and ends with one line: `N passed, N failed`.
 // Extra arguments are passed to lerna, e.g. `npm test -- --scope @peerkit/crypto`.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const dir = mkdtempSync(join(tmpdir(), 'peerkit-test-'))
 const statsFile = join(dir, 'stats.jsonl')
 
-const result = spawnSync('npx', ['lerna', 'run', 'test', '--concurrency', '1', '--no-bail', '--stream', ...process.argv.slice(2)], {
+// --no-sort: no dependency ordering, so a failing package never causes others to be skipped.
+const result = spawnSync('npx', ['lerna', 'run', 'test', '--concurrency', '1', '--no-bail', '--no-sort', '--stream', ...process.argv.slice(2)], {
   stdio: 'inherit',
   env: { ...process.env, PEERKIT_TEST_STATS: statsFile }
 })
@@ -35,9 +36,23 @@ console.log('\nper package:')
 for (const s of perPackage) {
   console.log(`  ${s.package}: ${s.passes} passed, ${s.failures} failed${s.pending > 0 ? `, ${s.pending} pending` : ''}`)
 }
-// A package whose mocha process crashed before reporting counts as one failure.
-const crashed = result.status !== 0 && failed === 0 ? 1 : 0
-if (crashed > 0) console.log('  (a package test run exited non-zero without reporting a failing test)')
+// Every package with a test script must have reported; one that did not (crashed, skipped) counts
+// as one failure. With a --scope argument only the named packages are expected.
+const scoped = process.argv.slice(2).some(a => a.startsWith('--scope'))
+const expected = scoped
+  ? []
+  : readdirSync('packages').filter(dir => {
+    const file = join('packages', dir, 'package.json')
+    return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).scripts?.test != null
+  }).map(dir => JSON.parse(readFileSync(join('packages', dir, 'package.json'), 'utf8')).name)
+const reported = new Set(perPackage.map(s => s.package))
+const missing = expected.filter(name => !reported.has(name))
+for (const name of missing) console.log(`  ${name}: did not report (crashed or was not run)`)
+let crashed = missing.length
+if (crashed === 0 && result.status !== 0 && failed === 0) {
+  console.log('  (a package test run exited non-zero without reporting a failing test)')
+  crashed = 1
+}
 if (passed === 0 && failed === 0) console.log('  (no test ran)')
 console.log(`${passed} passed, ${failed + crashed} failed${pending > 0 ? `, ${pending} skipped` : ''}`)
 process.exit(result.status === 0 && failed === 0 && passed > 0 ? 0 : 1)

@@ -164,7 +164,7 @@ describe('@peerkit/libp2p', function () {
     try {
       const file = join(dir, 'example.mjs')
       writeFileSync(file, match[1])
-      const { stdout } = await run(process.execPath, [file], { timeout: 20_000 })
+      const { stdout } = await run(process.execPath, [file], { timeout: 20_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } })
       const lines = stdout.trim().split('\n')
       assert.match(lines[0], /^12D3KooW/)
       assert.match(lines[1], /\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3KooW/)
