@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidParametersError } from '@peerkit/interfaces'
+import { runDaemon } from '@peerkit/daemon'
 import { createNode } from '@peerkit/libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { ECHO_PROTOCOL, echoHandler } from './echo.js'
@@ -10,6 +11,10 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 /** Where commands write their JSON lines; replaceable for tests. */
 export interface Output {
   line(value: unknown): void
+  /** A plain text line on stdout (`peerkit daemon` prints p2pd's lines). Default: process.stdout. */
+  text?(line: string): void
+  /** A plain text line on stderr. Default: process.stderr. */
+  errorText?(line: string): void
 }
 
 const common = {
@@ -25,8 +30,9 @@ commands:
   id MA                                dial MA and print what identify learned
   ping MA [--count N]                  ping MA, one line per round trip
   echo MA TEXT                         send TEXT on ${ECHO_PROTOCOL}, half-close, print the reply
+  daemon [-flag...]                    a p2pd-compatible daemon (p2pd's flags; see peerkit daemon -h)
 
-options for every command:
+options for every command but daemon:
   --muxer yamux|mplex          stream muxer(s) to offer, in order (default: yamux, mplex)
   --security noise|plaintext   encrypter(s) to offer, in order (default: noise)
   --timeout MS                 deadline for the dial and the exchange (default 10000)
@@ -134,6 +140,18 @@ export async function echo (args: string[], out: Output): Promise<void> {
   }
 }
 
+/**
+ * `peerkit daemon [flags]`: the p2pd-compatible daemon of `@peerkit/daemon`, with p2pd's flags and
+ * output (plain text, not JSON), until `stop` resolves. Returns its exit code (78 for a p2pd
+ * feature peerkit does not support).
+ */
+export async function daemon (args: string[], out: Output, stop: Promise<void>): Promise<number> {
+  return runDaemon(args, {
+    stdout: out.text ?? ((line) => { process.stdout.write(line + '\n') }),
+    stderr: out.errorText ?? ((line) => { process.stderr.write(line + '\n') })
+  }, stop)
+}
+
 /** Runs a command line; returns the exit code. */
 export async function run (argv: string[], out: Output, stop: Promise<void>): Promise<number> {
   const [command, ...rest] = argv
@@ -143,6 +161,7 @@ export async function run (argv: string[], out: Output, stop: Promise<void>): Pr
       case 'id': await id(rest, out); return 0
       case 'ping': await ping(rest, out); return 0
       case 'echo': await echo(rest, out); return 0
+      case 'daemon': return await daemon(rest, out, stop)
       case undefined:
       case 'help':
       case '--help':

@@ -3,6 +3,6 @@
  *
  * The `peerkit` command line, also usable programmatically through `run(argv, output, stop)`.
  */
-export { run, listen, id, ping, echo, USAGE } from './commands.js'
+export { run, listen, id, ping, echo, daemon, USAGE } from './commands.js'
 export type { Output } from './commands.js'
 export { ECHO_PROTOCOL, echoHandler } from './echo.js'

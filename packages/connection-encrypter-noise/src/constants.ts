@@ -33,3 +33,5 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
  * certificate hashes). A legitimate peer sends a handful.
  */
 export const MAX_EXTENSION_ENTRIES = 100
+/** Default number of remote identities (identity key, signature, static key) remembered after they verified. */
+export const DEFAULT_VERIFIED_IDENTITY_CACHE_SIZE = 256

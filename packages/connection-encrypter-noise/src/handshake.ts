@@ -10,7 +10,7 @@ import { encodePayload, verifyPayload } from './payload.js'
 import { decryptSource, encryptSource } from './transport.js'
 import type { X25519KeyPair } from './crypto.js'
 import type { MuxerNegotiation } from './muxer-negotiation.js'
-import type { LocalIdentity, RemoteIdentity } from './payload.js'
+import type { LocalIdentity, RemoteIdentity, VerifiedIdentityCache } from './payload.js'
 import type { NoiseExtensions } from './pb/payload.js'
 import type { Logger, PeerId, SecureStream, Source } from '@peerkit/interfaces'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -33,6 +33,8 @@ export interface HandshakeParams {
   /** Aborts the handshake (caller's signal combined with the handshake timeout). */
   signal: AbortSignal
   log: Logger
+  /** Remote identities that verified before (see `VerifiedIdentityCache`). */
+  identityCache?: VerifiedIdentityCache
   /** Only for known-answer tests: our ephemeral key pair. */
   ephemeralKeyPair?: X25519KeyPair
 }
@@ -94,7 +96,7 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
     // -> e
     await send(EMPTY)
     // <- e, ee, s, es  (the responder's identity and extensions)
-    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer)
+    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer, params.identityCache)
     log.trace('responder %s proved its identity', remote.peerId.toString())
     negotiation = negotiateMuxer(ourExtensions.streamMuxers, remote.extensions?.streamMuxers)
     // -> s, se  (our identity and extensions). Sent even when muxer negotiation failed, so the
@@ -107,7 +109,7 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
     // <- e, ee, s, es
     await send(encodePayload(params.identity, ourExtensions))
     // -> s, se
-    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer)
+    remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer, params.identityCache)
     log.trace('initiator %s proved its identity', remote.peerId.toString())
     negotiation = negotiateMuxer(remote.extensions?.streamMuxers, ourExtensions.streamMuxers)
   }

@@ -1,9 +1,9 @@
 import { HandshakeError, InvalidParametersError } from '@peerkit/interfaces'
 import { abortReason, anySignal, logger } from '@peerkit/utils'
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, NOISE_PROTOCOL_ID } from './constants.js'
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_VERIFIED_IDENTITY_CACHE_SIZE, NOISE_PROTOCOL_ID } from './constants.js'
 import { generateX25519KeyPair, x25519KeyPairFromPrivateKey } from './crypto.js'
 import { runHandshake } from './handshake.js'
-import { createLocalIdentity } from './payload.js'
+import { VerifiedIdentityCache, createLocalIdentity } from './payload.js'
 import type { X25519KeyPair } from './crypto.js'
 import type { LocalIdentity } from './payload.js'
 import type { NoiseExtensions } from './pb/payload.js'
@@ -29,6 +29,12 @@ export interface NoiseInit {
    * instance and kept in memory only. The libp2p Noise specification advises against storing it.
    */
   staticNoiseKey?: Uint8Array
+  /**
+   * Remote identities (identity key, its signature, the static key it signs) remembered after their
+   * signature verified, so that a peer reconnecting with the same static key costs no signature
+   * verification. Least recently used first out; `0` verifies every handshake. Default 256.
+   */
+  verifiedIdentityCacheSize?: number
   /** Extension data we advertise in our handshake payload, besides the stream muxers. */
   extensions?: {
     /** SHA-256 multihashes of the certificates a WebTransport listener serves. */
@@ -50,6 +56,7 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
   readonly #staticKeyPair: X25519KeyPair
   readonly #webtransportCerthashes: Uint8Array[]
   #identity?: LocalIdentity
+  readonly #identityCache: VerifiedIdentityCache
 
   constructor (components: ConnectionEncrypterComponents, init: NoiseInit) {
     const timeout = init.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
@@ -64,6 +71,11 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
       ? x25519KeyPairFromPrivateKey(init.staticNoiseKey)
       : generateX25519KeyPair()
     this.#webtransportCerthashes = [...(init.extensions?.webtransportCerthashes ?? [])]
+    const cacheSize = init.verifiedIdentityCacheSize ?? DEFAULT_VERIFIED_IDENTITY_CACHE_SIZE
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+      throw new InvalidParametersError(`verifiedIdentityCacheSize must be an integer >= 0, got ${String(cacheSize)}`)
+    }
+    this.#identityCache = new VerifiedIdentityCache(cacheSize)
   }
 
   async secureOutbound (conn: SecureStream, options?: SecureConnectionOptions): Promise<SecuredConnection<NoiseExtensions>> {
@@ -89,6 +101,7 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
         streamMuxers: options.streamMuxers ?? [],
         webtransportCerthashes: this.#webtransportCerthashes,
         remotePeer: options.remotePeer,
+        identityCache: this.#identityCache,
         signal,
         log
       })

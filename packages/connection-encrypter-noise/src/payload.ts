@@ -55,6 +55,57 @@ export interface RemoteIdentity {
 }
 
 /**
+ * Remote identities whose signature over a static key verified, keyed by the exact bytes that were
+ * verified (static key, identity key, signature): the same bytes verify the same way, so a peer that
+ * reconnects with the same static key is not verified again. Bounded; least recently used first out.
+ */
+export class VerifiedIdentityCache {
+  readonly #max: number
+  readonly #entries = new Map<string, { peerId: PeerId, publicKey: PublicKey }>()
+
+  /** @param max - most identities kept; 0 keeps none */
+  constructor (max: number) {
+    this.#max = max
+  }
+
+  /** Identities currently remembered. */
+  get size (): number {
+    return this.#entries.size
+  }
+
+  /** The cache key of a (static key, identity key, signature) triple, or undefined when caching is off. */
+  key (remoteStaticKey: Uint8Array, identityKey: Uint8Array, identitySig: Uint8Array): string | undefined {
+    if (this.#max === 0) return undefined
+    // Lengths first, so that no two different triples give the same string.
+    return `${remoteStaticKey.byteLength}.${identityKey.byteLength}.${latin1(remoteStaticKey)}${latin1(identityKey)}${latin1(identitySig)}`
+  }
+
+  /** The identity remembered under `key` (refreshing its place in the LRU order), if any. */
+  get (key: string): { peerId: PeerId, publicKey: PublicKey } | undefined {
+    const hit = this.#entries.get(key)
+    if (hit != null) {
+      this.#entries.delete(key)
+      this.#entries.set(key, hit)
+    }
+    return hit
+  }
+
+  /** Remembers an identity that verified, evicting the least recently used one past the bound. */
+  set (key: string, value: { peerId: PeerId, publicKey: PublicKey }): void {
+    if (this.#max === 0) return
+    this.#entries.set(key, value)
+    if (this.#entries.size > this.#max) {
+      const oldest = this.#entries.keys().next().value
+      if (oldest != null) this.#entries.delete(oldest)
+    }
+  }
+}
+
+function latin1 (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+}
+
+/**
  * Decodes the remote's payload and checks it: the identity key must parse, its signature over the
  * remote's static key must verify, and when `expectedPeer` is given the key must be that peer's.
  *
@@ -62,8 +113,11 @@ export interface RemoteIdentity {
  * @throws InvalidKeyError / UnsupportedKeyTypeError for an identity key that does not parse
  * @throws HandshakeError when the signature does not verify
  * @throws UnexpectedPeerError when the identity is not `expectedPeer`
+ *
+ * With a `cache`, a triple (static key, identity key, signature) that verified before is taken from
+ * it instead of being verified again.
  */
-export function verifyPayload (payload: Uint8Array, remoteStaticKey: Uint8Array, expectedPeer?: PeerId): RemoteIdentity {
+export function verifyPayload (payload: Uint8Array, remoteStaticKey: Uint8Array, expectedPeer?: PeerId, cache?: VerifiedIdentityCache): RemoteIdentity {
   let decoded: NoiseHandshakePayload
   try {
     decoded = NoiseHandshakePayload.decode(payload, {
@@ -83,11 +137,18 @@ export function verifyPayload (payload: Uint8Array, remoteStaticKey: Uint8Array,
   if (decoded.identitySig == null || decoded.identitySig.byteLength === 0) {
     throw new InvalidMessageError('The Noise handshake payload carries no identity signature')
   }
-  const publicKey = publicKeyFromProtobuf(decoded.identityKey)
-  const peerId = peerIdFromPublicKey(publicKey)
-  if (!publicKey.verify(staticKeySignatureData(remoteStaticKey), decoded.identitySig)) {
-    throw new HandshakeError(`The signature of ${peerId.toString()} over its Noise static key is invalid`, NOISE_PROTOCOL_ID)
+  const key = cache?.key(remoteStaticKey, decoded.identityKey, decoded.identitySig)
+  let identity = key != null ? cache?.get(key) : undefined
+  if (identity == null) {
+    const publicKey = publicKeyFromProtobuf(decoded.identityKey)
+    const peerId = peerIdFromPublicKey(publicKey)
+    if (!publicKey.verify(staticKeySignatureData(remoteStaticKey), decoded.identitySig)) {
+      throw new HandshakeError(`The signature of ${peerId.toString()} over its Noise static key is invalid`, NOISE_PROTOCOL_ID)
+    }
+    identity = { peerId, publicKey }
+    if (key != null) cache?.set(key, identity)
   }
+  const { peerId, publicKey } = identity
   if (expectedPeer != null && !expectedPeer.equals(peerId)) {
     throw new UnexpectedPeerError(expectedPeer.toString(), peerId.toString())
   }

@@ -215,29 +215,148 @@ function checkLength (length: number): void {
   }
 }
 
+type AnyIterator<T> = AsyncIterator<T> | Iterator<T>
+
+const DONE: IteratorResult<never, undefined> = { done: true, value: undefined }
+
+function iteratorOf<T> (source: Source<T>): AnyIterator<T> {
+  return Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+}
+
+/** Calls `return()` of an iterator we stop reading, without waiting and without throwing. */
+function release (it: AnyIterator<unknown>): void {
+  if (typeof it.return !== 'function') return
+  try {
+    void Promise.resolve(it.return()).catch(() => {})
+  } catch {
+    // a failing cleanup of the underlying source is not ours to report
+  }
+}
+
 /**
  * The encrypted connection's `source`: decrypts what `source` yields. A message cut off by the end
  * of the stream throws `UnexpectedEOFError`; a message that fails authentication throws
  * `DecryptionError`. Either way the underlying source is released (its `return()` is called).
+ *
+ * A plain iterator object rather than an async generator: every chunk costs one call into the
+ * underlying iterator and one decode, with no generator machinery in between.
  */
-export async function * decryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
-  const decoder = new FrameDecoder(cipher)
-  for await (const chunk of source) {
-    const plaintext = decoder.decode(chunk)
-    if (plaintext != null) yield plaintext
+class DecryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  readonly #source: AnyIterator<Uint8Array | Uint8ArrayList>
+  readonly #decoder: FrameDecoder
+  #done = false
+
+  constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
+    this.#source = iteratorOf(source)
+    this.#decoder = new FrameDecoder(cipher)
   }
-  if (decoder.buffered > 0) {
-    throw new UnexpectedEOFError(`The connection ended inside a Noise message (${decoder.buffered} bytes of it received)`)
+
+  async next (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    if (this.#done) return DONE
+    try {
+      while (true) {
+        const result = await this.#source.next()
+        if (result.done === true) {
+          this.#done = true
+          if (this.#decoder.buffered > 0) {
+            throw new UnexpectedEOFError(`The connection ended inside a Noise message (${this.#decoder.buffered} bytes of it received)`)
+          }
+          return DONE
+        }
+        const plaintext = this.#decoder.decode(result.value)
+        if (plaintext != null) return { done: false, value: plaintext }
+      }
+    } catch (err) {
+      if (!this.#done) {
+        this.#done = true
+        release(this.#source)
+      }
+      throw err
+    }
+  }
+
+  async return (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    if (!this.#done) {
+      this.#done = true
+      release(this.#source)
+    }
+    return DONE
+  }
+
+  async throw (err?: unknown): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    await this.return()
+    throw err
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
   }
 }
 
-/** What the encrypted connection's `sink` hands to the underlying sink: `source`, encrypted chunk by chunk. */
-export async function * encryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
-  for await (const chunk of source) {
-    if (!(chunk instanceof Uint8Array) && !isUint8ArrayList(chunk)) {
-      throw new InvalidParametersError(`The Noise connection's sink was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
-    }
-    const encrypted = encryptChunk(cipher, chunk)
-    if (encrypted != null) yield encrypted
+/**
+ * The source the encrypted connection's `sink` hands to the underlying sink: `source`, encrypted
+ * chunk by chunk (a chunk of up to 65519 bytes, small muxer frames included, becomes one Noise
+ * message). A plain iterator object: no generator stage per chunk.
+ */
+class EncryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  readonly #source: AnyIterator<Uint8Array | Uint8ArrayList>
+  readonly #cipher: CipherState
+  #done = false
+
+  constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
+    this.#source = iteratorOf(source)
+    this.#cipher = cipher
   }
+
+  async next (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    if (this.#done) return DONE
+    try {
+      while (true) {
+        const result = await this.#source.next()
+        if (result.done === true) {
+          this.#done = true
+          return DONE
+        }
+        const chunk: unknown = result.value
+        if (!(chunk instanceof Uint8Array) && !isUint8ArrayList(chunk)) {
+          throw new InvalidParametersError(`The Noise connection's sink was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
+        }
+        const encrypted = encryptChunk(this.#cipher, chunk)
+        if (encrypted != null) return { done: false, value: encrypted }
+      }
+    } catch (err) {
+      if (!this.#done) {
+        this.#done = true
+        release(this.#source)
+      }
+      throw err
+    }
+  }
+
+  async return (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    if (!this.#done) {
+      this.#done = true
+      release(this.#source)
+    }
+    return DONE
+  }
+
+  async throw (err?: unknown): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
+    await this.return()
+    throw err
+  }
+
+  [Symbol.asyncIterator] (): this {
+    return this
+  }
+}
+
+/** The decrypting source of an encrypted connection (see `DecryptingSource`). */
+export function decryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  return new DecryptingSource(source, cipher)
+}
+
+/** What the encrypted connection's `sink` hands to the underlying sink (see `EncryptingSource`). */
+export function encryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  return new EncryptingSource(source, cipher)
 }

@@ -7,7 +7,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_EXTENSION_ENTRIES, noise } from '../src/index.js'
 import { generateX25519KeyPair } from '../src/crypto.js'
 import { XXHandshakeState } from '../src/handshake-state.js'
-import { createLocalIdentity, encodePayload } from '../src/payload.js'
+import { VerifiedIdentityCache, createLocalIdentity, encodePayload, verifyPayload } from '../src/payload.js'
 import { NoiseHandshakePayload } from '../src/pb/payload.js'
 import { TimerWatch, activeResources, memoryPair, tcpPair } from './fixtures/duplex.js'
 import type { NoiseExtensions, NoiseInit } from '../src/index.js'
@@ -134,6 +134,53 @@ describe('noise', function () {
       assert.throws(() => noise({ handshakeTimeout: 0 })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ handshakeTimeout: -5 })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ staticNoiseKey: new Uint8Array(16) })(ed25519), { name: 'InvalidParametersError' })
+      assert.throws(() => noise({ verifiedIdentityCacheSize: -1 })(ed25519), { name: 'InvalidParametersError' })
+      assert.throws(() => noise({ verifiedIdentityCacheSize: 1.5 })(ed25519), { name: 'InvalidParametersError' })
+    })
+  })
+
+  describe('verified identity cache', () => {
+    it('a peer reconnecting with the same static key is recognised without verifying again', async () => {
+      const listener = noise()(ed25519b)
+      const dialer = noise({ staticNoiseKey: generateX25519KeyPair().privateKey })(ed25519)
+      const peers: PeerId[] = []
+      for (let i = 0; i < 2; i++) {
+        const [a, b] = memoryPair()
+        const [out, inb] = await Promise.all([
+          dialer.secureOutbound(a, { remotePeer: ed25519b.peerId }),
+          listener.secureInbound(b)
+        ])
+        assert.ok(inb.remotePeer.equals(ed25519.peerId))
+        assert.ok(out.remotePeer.equals(ed25519b.peerId))
+        peers.push(inb.remotePeer)
+        await exchange(out.conn, inb.conn, [Uint8Array.of(1, 2, 3)], [Uint8Array.of(4)])
+      }
+      // The second handshake was answered from the cache: the very same PeerId object.
+      assert.equal(peers[0], peers[1])
+    })
+
+    it('a cached identity does not vouch for a different signature, key or static key', async () => {
+      const cache = new VerifiedIdentityCache(2)
+      const staticKey = generateX25519KeyPair().publicKey
+      const identity = createLocalIdentity(ed25519.privateKey, staticKey)
+      const payload = encodePayload(identity)
+      assert.ok(verifyPayload(payload, staticKey, undefined, cache).peerId.equals(ed25519.peerId))
+      assert.equal(cache.size, 1)
+      const badSig = Uint8Array.from(identity.identitySig)
+      badSig[0] ^= 1
+      assert.throws(() => verifyPayload(encodePayload({ ...identity, identitySig: badSig }), staticKey, undefined, cache), { name: 'HandshakeError' })
+      assert.throws(() => verifyPayload(payload, generateX25519KeyPair().publicKey, undefined, cache), { name: 'HandshakeError' })
+      // The expected peer is still checked on a cache hit.
+      assert.throws(() => verifyPayload(payload, staticKey, ed25519b.peerId, cache), { name: 'UnexpectedPeerError' })
+      // Bounded: the least recently used entry goes first.
+      for (let i = 0; i < 3; i++) {
+        const k = generateX25519KeyPair().publicKey
+        verifyPayload(encodePayload(createLocalIdentity(ed25519.privateKey, k)), k, undefined, cache)
+      }
+      assert.equal(cache.size, 2)
+      const off = new VerifiedIdentityCache(0)
+      verifyPayload(payload, staticKey, undefined, off)
+      assert.equal(off.size, 0)
     })
   })
 

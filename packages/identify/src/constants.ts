@@ -29,3 +29,10 @@ export const DEFAULT_MAX_PUSH_CONCURRENCY = 32
  * go-libp2p does: peers that read a single message of up to 2 KiB still get everything else.
  */
 export const LEGACY_MESSAGE_SIZE = 2 * 1024
+/** Default number of verified signed peer records remembered, so a peer that reconnects is not re-verified. */
+export const DEFAULT_VERIFIED_RECORD_CACHE_SIZE = 256
+/**
+ * Default delay between a connection opening and its automatic identify, in ms: the connection's
+ * first exchanges go first, and connections closed sooner are never identified.
+ */
+export const DEFAULT_CONNECTION_OPEN_DELAY = 50

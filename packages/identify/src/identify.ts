@@ -8,7 +8,8 @@ import { ByteStream, TypedEventEmitter, anySignal, raceSignal } from '@peerkit/u
 import {
   DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_LISTEN_ADDRS, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_MAX_PROTOCOLS, DEFAULT_MAX_PUSH_CONCURRENCY, DEFAULT_PROTOCOL_VERSION,
-  DEFAULT_PUSH_DEBOUNCE, DEFAULT_TIMEOUT, IDENTIFY_PROTOCOL, IDENTIFY_PUSH_PROTOCOL, MAX_PROTOCOL_ID_LENGTH
+  DEFAULT_CONNECTION_OPEN_DELAY, DEFAULT_PUSH_DEBOUNCE, DEFAULT_TIMEOUT, DEFAULT_VERIFIED_RECORD_CACHE_SIZE, IDENTIFY_PROTOCOL, IDENTIFY_PUSH_PROTOCOL,
+  MAX_PROTOCOL_ID_LENGTH
 } from './constants.js'
 import { encodeIdentify, readIdentify } from './message.js'
 import type { IdentifyMessage } from './message.js'
@@ -49,12 +50,25 @@ export interface IdentifyInit {
   maxOutboundStreams?: number
   /** Identify every new connection, inbound and outbound. Default true. */
   runOnConnectionOpen?: boolean
+  /**
+   * With `runOnConnectionOpen`, how long after a connection opens it is identified, in ms. The
+   * application's first streams go ahead of identify, and a connection closed before then (a
+   * quick request, a probe) is never identified. `0` identifies at once. `identify(connection)`
+   * itself is never delayed. Default 50.
+   */
+  connectionOpenDelay?: number
   /** Push our new addresses/protocols to connected peers when they change. Default true. */
   runOnSelfUpdate?: boolean
   /** Changes within this many ms of the first one are sent in one push. Default 1000. */
   pushDebounce?: number
   /** Most peers pushed to at once. Default 32. */
   maxPushConcurrency?: number
+  /**
+   * Signed peer records whose signature verified are remembered (least recently used first out),
+   * so the same record received again — a peer reconnecting, a push that changed nothing — is not
+   * verified again. `0` verifies every time. Default 256.
+   */
+  verifiedRecordCacheSize?: number
 }
 
 /** What the identify service needs from the node. `events`, when given, also receives `peer:identify`. */
@@ -127,6 +141,9 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
   readonly #maxInboundStreams: number
   readonly #maxOutboundStreams: number
   readonly #runOnConnectionOpen: boolean
+  readonly #connectionOpenDelay: number
+  /** Connections waiting for their delayed identify (removed when it starts or they close). */
+  readonly #openTimers = new Map<Connection, ReturnType<typeof setTimeout>>()
   readonly #runOnSelfUpdate: boolean
   readonly #pushDebounce: number
   readonly #maxPushConcurrency: number
@@ -139,6 +156,9 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
   #pushing?: Promise<void>
   #pushAgain = false
   #ownRecord?: { key: string, seq: bigint, bytes: Uint8Array }
+  readonly #verifiedRecordCacheSize: number
+  /** Verified signed peer records: `<peer id> <envelope bytes as latin1>` → what they say. */
+  readonly #verifiedRecords = new Map<string, { seq: bigint, multiaddrs: readonly Multiaddr[] }>()
 
   constructor (components: IdentifyComponents, init: IdentifyInit = {}) {
     super()
@@ -154,14 +174,18 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
     this.#maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_MAX_OUTBOUND_STREAMS
     this.#runOnConnectionOpen = init.runOnConnectionOpen ?? true
+    this.#connectionOpenDelay = init.connectionOpenDelay ?? DEFAULT_CONNECTION_OPEN_DELAY
     this.#runOnSelfUpdate = init.runOnSelfUpdate ?? true
     this.#pushDebounce = init.pushDebounce ?? DEFAULT_PUSH_DEBOUNCE
     this.#maxPushConcurrency = init.maxPushConcurrency ?? DEFAULT_MAX_PUSH_CONCURRENCY
+    this.#verifiedRecordCacheSize = init.verifiedRecordCacheSize ?? DEFAULT_VERIFIED_RECORD_CACHE_SIZE
     const bounds: Array<[string, number, number]> = [
       ['timeout', this.#timeout, 1], ['maxMessageSize', this.#maxMessageSize, 1], ['maxMessages', this.#maxMessages, 1],
       ['maxListenAddrs', this.#maxListenAddrs, 0], ['maxProtocols', this.#maxProtocols, 0],
       ['maxInboundStreams', this.#maxInboundStreams, 0], ['maxOutboundStreams', this.#maxOutboundStreams, 0],
-      ['pushDebounce', this.#pushDebounce, 0], ['maxPushConcurrency', this.#maxPushConcurrency, 1]
+      ['pushDebounce', this.#pushDebounce, 0], ['maxPushConcurrency', this.#maxPushConcurrency, 1],
+      ['verifiedRecordCacheSize', this.#verifiedRecordCacheSize, 0],
+      ['connectionOpenDelay', this.#connectionOpenDelay, 0]
     ]
     for (const [name, value, min] of bounds) {
       if (!Number.isInteger(value) || value < min) throw new InvalidParametersError(`${name} must be an integer of at least ${min}, got ${value}`)
@@ -180,6 +204,26 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
 
   readonly #onConnectionOpen = (evt: CustomEvent<Connection>): void => {
     const connection = evt.detail
+    if (this.#connectionOpenDelay === 0) {
+      this.#identifyOpened(connection)
+      return
+    }
+    const timer = setTimeout(() => {
+      this.#openTimers.delete(connection)
+      if (this.#started && connection.status === 'open') this.#identifyOpened(connection)
+    }, this.#connectionOpenDelay)
+    timer.unref?.()
+    this.#openTimers.set(connection, timer)
+  }
+
+  readonly #onConnectionClose = (evt: CustomEvent<Connection>): void => {
+    const timer = this.#openTimers.get(evt.detail)
+    if (timer == null) return
+    clearTimeout(timer)
+    this.#openTimers.delete(evt.detail)
+  }
+
+  #identifyOpened (connection: Connection): void {
     this.identify(connection).catch(err => {
       this.#log('identify of %s on connection %s failed: %s', connection.remotePeer.toString(), connection.id, (err as Error).message)
     })
@@ -201,7 +245,10 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
       await swarm.unhandle(IDENTIFY_PROTOCOL)
       throw err
     }
-    if (this.#runOnConnectionOpen) swarm.addEventListener('connection:open', this.#onConnectionOpen)
+    if (this.#runOnConnectionOpen) {
+      swarm.addEventListener('connection:open', this.#onConnectionOpen)
+      swarm.addEventListener('connection:close', this.#onConnectionClose)
+    }
     if (this.#runOnSelfUpdate) swarm.addEventListener('self:update', this.#onSelfUpdate)
     this.#started = true
   }
@@ -211,7 +258,10 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     this.#started = false
     const { swarm } = this.#components
     swarm.removeEventListener('connection:open', this.#onConnectionOpen)
+    swarm.removeEventListener('connection:close', this.#onConnectionClose)
     swarm.removeEventListener('self:update', this.#onSelfUpdate)
+    for (const timer of this.#openTimers.values()) clearTimeout(timer)
+    this.#openTimers.clear()
     clearTimeout(this.#pushTimer)
     this.#pushTimer = undefined
     this.#pushAgain = false
@@ -301,11 +351,7 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     let envelopeBytes: Uint8Array | undefined
     if (message.signedPeerRecord != null && message.signedPeerRecord.byteLength > 0) {
       try {
-        const { record } = openSignedPeerRecord(message.signedPeerRecord, {
-          expectedPeer: remote,
-          maxAddresses: this.#maxListenAddrs,
-          maxEnvelopeSize: this.#maxMessageSize
-        })
+        const record = this.#openRecord(remote, message.signedPeerRecord, this.#maxListenAddrs, this.#maxMessageSize)
         await this.#checkNotStale(remote, record)
         signedPeerRecord = { seq: record.seq, addresses: uniqueAddrs(record.multiaddrs.map(a => stripOwnId(a, remote))) }
         // A copy, so that the stored record does not keep the whole received chunk alive.
@@ -355,8 +401,38 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     return result
   }
 
+  /**
+   * Verifies a signed peer record of `peer` (throws as `openSignedPeerRecord` does), or returns
+   * what it says straight from the cache when these exact bytes verified before. Only records
+   * within the given bounds are cached, and a cached one is returned only for bounds at least as
+   * large, so a cache hit never accepts what verification under the same bounds would refuse.
+   */
+  #openRecord (peer: PeerId, bytes: Uint8Array, maxAddresses: number, maxEnvelopeSize: number): { seq: bigint, multiaddrs: readonly Multiaddr[] } {
+    const cacheable = this.#verifiedRecordCacheSize > 0 && bytes.byteLength <= this.#maxMessageSize
+    const key = cacheable ? `${peer.toString()} ${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}` : ''
+    if (cacheable) {
+      const hit = this.#verifiedRecords.get(key)
+      if (hit != null && hit.multiaddrs.length <= maxAddresses && bytes.byteLength <= maxEnvelopeSize) {
+        // Refresh its place in the LRU order.
+        this.#verifiedRecords.delete(key)
+        this.#verifiedRecords.set(key, hit)
+        return hit
+      }
+    }
+    const { record } = openSignedPeerRecord(bytes, { expectedPeer: peer, maxAddresses, maxEnvelopeSize })
+    const result = { seq: record.seq, multiaddrs: record.multiaddrs }
+    if (cacheable && result.multiaddrs.length <= this.#maxListenAddrs) {
+      this.#verifiedRecords.set(key, result)
+      if (this.#verifiedRecords.size > this.#verifiedRecordCacheSize) {
+        const oldest = this.#verifiedRecords.keys().next().value
+        if (oldest != null) this.#verifiedRecords.delete(oldest)
+      }
+    }
+    return result
+  }
+
   /** Refuses a record older than the one already stored for the peer (RFC 0003: seq must grow). */
-  async #checkNotStale (peer: PeerId, record: PeerRecord): Promise<void> {
+  async #checkNotStale (peer: PeerId, record: { seq: bigint }): Promise<void> {
     let stored: Uint8Array | undefined
     try {
       stored = (await this.#components.peerStore.get(peer)).peerRecordEnvelope
@@ -367,7 +443,7 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     if (stored == null) return
     let storedSeq: bigint
     try {
-      storedSeq = openSignedPeerRecord(stored, { expectedPeer: peer, maxAddresses: Infinity, maxEnvelopeSize: Infinity }).record.seq
+      storedSeq = this.#openRecord(peer, stored, Infinity, Infinity).seq
     } catch {
       return
     }

@@ -81,6 +81,36 @@ describe('identify', () => {
       assert.ok(storedA.addresses.some(x => x.isCertified && x.multiaddr.toString() === a.swarm.getMultiaddrs()[0].decapsulateCode(421).toString()))
     })
 
+    it('identifies a new connection only after connectionOpenDelay; one closed sooner is never identified', async () => {
+      const a = await node({ connectionOpenDelay: 200 })
+      const b = await node({ connectionOpenDelay: 200 })
+      let identified = 0
+      a.identify!.addEventListener('peer:identify', () => { identified++ })
+      b.identify!.addEventListener('peer:identify', () => { identified++ })
+      const short = await a.swarm.dial(b.swarm.getMultiaddrs()[0])
+      await delay(20)
+      assert.equal(short.streams.length, 0, 'no identify stream yet')
+      await short.close()
+      await delay(300)
+      assert.equal(identified, 0, 'a connection closed before the delay is not identified')
+
+      const started = Date.now()
+      const learned = nextIdentify(a)
+      await a.swarm.dial(b.swarm.getMultiaddrs()[0])
+      const result = await learned
+      assert.ok(result.peerId.equals(b.peerId))
+      assert.ok(Date.now() - started >= 150, 'identified after the delay')
+    })
+
+    it('with connectionOpenDelay 0 a new connection is identified at once', async () => {
+      const a = await node({ connectionOpenDelay: 0 })
+      const b = await node({ connectionOpenDelay: 0 })
+      const learned = nextIdentify(a)
+      const conn = await a.swarm.dial(b.swarm.getMultiaddrs()[0])
+      assert.equal(conn.streams.length, 1, 'the identify stream opened with the connection')
+      assert.ok((await learned).peerId.equals(b.peerId))
+    })
+
     it('identify(connection) returns what the peer said, including how it sees us', async () => {
       const a = await node({ runOnConnectionOpen: false })
       const b = await node({ agentVersion: 'test-agent/9', protocolVersion: '/test/1.0.0' })
@@ -371,6 +401,39 @@ describe('identify', () => {
       assert.equal((await a.peerStore.get(liar.peerId)).peerRecordEnvelope, undefined)
     })
 
+    it('a record verified before (cached) is accepted again; from another peer it is still refused', async () => {
+      const record = signedRecord(liar.privateKey, ['/ip4/203.0.113.7/tcp/1'], 7n)
+      answerWith(liar, IDENTIFY_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(liar, { signedPeerRecord: record }))))
+      assert.equal((await a.identify!.identify(connection)).signedPeerRecordVerified, true)
+      // The same bytes again: served from the verified-record cache, same result.
+      const again = await a.identify!.identify(connection)
+      assert.equal(again.signedPeerRecordVerified, true)
+      assert.equal(again.signedPeerRecord?.seq, 7n)
+      assert.deepEqual(again.signedPeerRecord?.addresses.map(String), ['/ip4/203.0.113.7/tcp/1'])
+      // Those verified bytes sent by a different peer: the cache is keyed by peer, so they are
+      // checked again and refused.
+      const other = await node(false)
+      const otherConnection = await a.swarm.dial(other.swarm.getMultiaddrs()[0])
+      answerWith(other, IDENTIFY_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(other, { signedPeerRecord: record }))))
+      const replayed = await a.identify!.identify(otherConnection)
+      assert.equal(replayed.signedPeerRecordVerified, false)
+      assert.ok(replayed.signedPeerRecordError instanceof UnexpectedPeerError)
+    })
+
+    it('with verifiedRecordCacheSize 0 every record is verified, and stale ones still refused', async () => {
+      const b = await node({ runOnConnectionOpen: false, timeout: 300, verifiedRecordCacheSize: 0 })
+      const conn = await b.swarm.dial(liar.swarm.getMultiaddrs()[0])
+      const newer = signedRecord(liar.privateKey, ['/ip4/203.0.113.7/tcp/1'], 10n)
+      answerWith(liar, IDENTIFY_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(liar, { signedPeerRecord: newer }))))
+      assert.equal((await b.identify!.identify(conn)).signedPeerRecordVerified, true)
+      assert.equal((await b.identify!.identify(conn)).signedPeerRecordVerified, true)
+      const older = signedRecord(liar.privateKey, ['/ip4/203.0.113.8/tcp/1'], 9n)
+      answerWith(liar, IDENTIFY_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(liar, { signedPeerRecord: older }))))
+      const result = await b.identify!.identify(conn)
+      assert.equal(result.signedPeerRecordVerified, false)
+      assert.ok(result.signedPeerRecordError instanceof InvalidMessageError)
+    })
+
     it('a record older than the stored one is ignored', async () => {
       const newer = signedRecord(liar.privateKey, ['/ip4/203.0.113.7/tcp/1'], 10n)
       answerWith(liar, IDENTIFY_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(liar, { signedPeerRecord: newer }))))
@@ -465,7 +528,7 @@ describe('identify', () => {
     it('refuses out-of-range options', async () => {
       const a = await node(false)
       const components = { peerId: a.peerId, privateKey: a.privateKey, swarm: a.swarm, peerStore: a.peerStore, logger: defaultLogger() }
-      for (const init of [{ timeout: 0 }, { maxMessageSize: -1 }, { maxMessages: 1.5 }, { maxListenAddrs: Number.NaN }, { pushDebounce: -5 }, { maxPushConcurrency: 0 }]) {
+      for (const init of [{ timeout: 0 }, { maxMessageSize: -1 }, { maxMessages: 1.5 }, { maxListenAddrs: Number.NaN }, { pushDebounce: -5 }, { maxPushConcurrency: 0 }, { verifiedRecordCacheSize: -1 }, { connectionOpenDelay: -1 }]) {
         assert.throws(() => identify(init)(components), InvalidParametersError, JSON.stringify(init))
       }
     })

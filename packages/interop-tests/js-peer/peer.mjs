@@ -5,7 +5,7 @@
 //
 // Prints {"ready":true,"peerId","addrs"} once started, then answers each command line
 // {"id":N,"cmd":...} with {"id":N,"ok":true,...} or {"id":N,"ok":false,"error":...}.
-import './polyfill.mjs'
+import '../../../scripts/polyfills.cjs' // Promise.withResolvers for js-libp2p 3.x on Node 20
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { identify } from '@libp2p/identify'

@@ -58,8 +58,23 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
         answer = NA_FRAME
       }
       log.trace('handle: read "%s", answer %s', message, selected ? 'echo' : message === LIST ? 'list' : 'na')
-      await writer.write(headerPending ? concat(HEADER_FRAME, answer) : answer, options)
+      const frame = headerPending ? concat(HEADER_FRAME, answer) : answer
       headerPending = false
+      if (selected && bs.buffered > 0) {
+        // The dialer sent data right behind its proposal (it selected optimistically), so the
+        // application can answer that data at once: our answer goes out with the application's
+        // first write if it comes within this turn of the event loop (one syscall and one wake-up
+        // of the dialer fewer, e.g. the Noise responder's first message), else alone right after.
+        writer.hold(frame)
+        setImmediate(() => {
+          if (!writer.prefixSent) writer.flush().catch(() => {})
+        })
+        stream.source = bs.unwrap().source as S['source']
+        stream.sink = writer.sink as S['sink']
+        log('handled "%s" (answer joined to our first write)', message)
+        return { stream, protocol: message }
+      }
+      await writer.write(frame, options)
       if (selected) {
         stream.source = bs.unwrap().source as S['source']
         stream.sink = writer.sink as S['sink']
@@ -76,3 +91,4 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
     throw err
   }
 }
+

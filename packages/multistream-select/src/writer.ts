@@ -57,6 +57,16 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
     this.#held = prefix
   }
 
+  /**
+   * Holds `prefix` back to send it with the application's first chunk (or on `flush()`, or alone
+   * when the application's source ends without a chunk), as the constructor's `prefix` does. Only
+   * before the application called `sink` and while nothing else is held.
+   */
+  hold (prefix: Uint8Array): void {
+    if (this.#held != null || this.#appCalled) throw new StreamStateError('Cannot hold a prefix now')
+    this.#held = prefix
+  }
+
   /** True once the prefix (if any) has been handed to the original sink. */
   get prefixSent (): boolean {
     return this.#held == null
@@ -92,7 +102,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
   end (): void {
     if (this.#ended) return
     this.#ended = true
-    this.#failPending(new StreamStateError('Negotiation ended'))
+    this.#failPending(() => new StreamStateError('Negotiation ended'))
     this.#wakeUp()
   }
 
@@ -126,7 +136,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
     }
     this.#sinkPromise = run.then(() => {
       this.#closed = true
-      this.#failPending(new StreamStateError('The sink ended before taking all negotiation messages'))
+      this.#failPending(() => new StreamStateError('The sink ended before taking all negotiation messages'))
     }, (err: unknown) => {
       const error = err instanceof Error ? err : new Error(String(err))
       this.#closed = true
@@ -138,11 +148,17 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
     this.#sinkPromise.catch(() => {})
   }
 
-  #failPending (err: Error): void {
-    this.#inflight?.reject(err)
+  /**
+   * Rejects every pending write and flush. The error is built only when someone is waiting: an
+   * error object costs a stack trace, and on the normal path nobody is.
+   */
+  #failPending (err: Error | (() => Error)): void {
+    if (this.#inflight == null && this.#queue.length === 0 && this.#heldWaiters.length === 0) return
+    const error = typeof err === 'function' ? err() : err
+    this.#inflight?.reject(error)
     this.#inflight = undefined
-    for (const w of this.#queue.splice(0)) w.reject(err)
-    for (const w of this.#heldWaiters.splice(0)) w.reject(err)
+    for (const w of this.#queue.splice(0)) w.reject(error)
+    for (const w of this.#heldWaiters.splice(0)) w.reject(error)
   }
 
   #wakeUp (): void {
@@ -229,7 +245,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
   async return (): Promise<IteratorResult<Chunk, undefined>> {
     if (!this.#closed) {
       this.#closed = true
-      this.#failPending(new StreamStateError('The sink stopped reading'))
+      this.#failPending(() => new StreamStateError('The sink stopped reading'))
       this.#wakeUp()
     }
     this.#direct = undefined

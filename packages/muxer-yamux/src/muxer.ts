@@ -1,5 +1,5 @@
 import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { ChunkQueue, abortReason, logger } from '@peerkit/utils'
+import { ChunkQueue, abortReason, logger, prefixLogger } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
 import {
@@ -36,17 +36,6 @@ interface ActivePing {
   framesAtSend: number
   timer: ReturnType<typeof setTimeout>
   waiters: Array<{ resolve(rtt: number): void, reject(err: Error): void }>
-}
-
-function scopedLogger (log: Logger, prefix: string): Logger {
-  const out = Object.assign((formatter: unknown, ...args: unknown[]): void => {
-    if (log.enabled) log(`${prefix} ${String(formatter)}`, ...args)
-  }, {
-    error: (formatter: unknown, ...args: unknown[]): void => { log.error(`${prefix} ${String(formatter)}`, ...args) },
-    trace: (formatter: unknown, ...args: unknown[]): void => { log.trace(`${prefix} ${String(formatter)}`, ...args) }
-  })
-  Object.defineProperty(out, 'enabled', { get: () => log.enabled, enumerable: true })
-  return out as typeof out & { enabled: boolean }
 }
 
 /** Options of `YamuxMuxer.newStream`. */
@@ -101,12 +90,15 @@ export class YamuxMuxer implements StreamMuxer {
   #nextPingId = 0
   #activePing?: ActivePing
   #rtt?: number
+  /** The RTT ping went out (with the first stream's first frame). */
+  #rttPinged = false
   #keepAliveTimer?: ReturnType<typeof setTimeout>
 
   // lifecycle
   #state: 'open' | 'closing' | 'closed' = 'open'
   #closing?: Promise<void>
-  #closedError?: Error
+  /** Why the muxer ended: built on first use (an error object costs a stack trace, and usually nobody asks). */
+  #closedError?: Error | (() => Error)
   #remoteGoAway?: number
   #sinkCalled = false
   #failure?: Error
@@ -122,13 +114,16 @@ export class YamuxMuxer implements StreamMuxer {
     this.#onStreamEnd = init.onStreamEnd
     this.#out = new ChunkQueue({
       highWaterMark: this.#config.sendQueueSize,
+      // Frames queued during one turn of the event loop (a SYN and the stream's first data, a
+      // window update and a FIN...) leave as one batch: one encrypted frame, one syscall.
+      coalesce: true,
       onConsumed: () => { this.#onQueueConsumed() }
     })
     this.source = this.#out
     this.#host = this.#createHost()
 
-    // Measure the RTT right away (window auto-tuning needs it), then keep it fresh with keep-alives.
-    this.#sendPing().catch(() => {})
+    // The RTT (which window auto-tuning needs) is measured by a ping sent with the first stream's
+    // first frame, so a connection that never carries a stream costs no ping; keep-alives keep it fresh.
     if (this.#config.enableKeepAlive) this.#scheduleKeepAlive()
   }
 
@@ -176,6 +171,7 @@ export class YamuxMuxer implements StreamMuxer {
     const stream = this.#createStream(id, 'outbound', INITIAL_STREAM_WINDOW, false)
     this.#outboundCount++
     this.#ackBacklog++
+    this.#measureRtt()
     this.#sendFrame(FrameType.WindowUpdate, Flag.SYN, id, 0)
     return stream
   }
@@ -291,7 +287,7 @@ export class YamuxMuxer implements StreamMuxer {
     }
     this.#state = 'closing'
     this.log('closing with %d open stream(s)', this.#streams.size)
-    this.#rejectBacklogWaiters(new ConnectionClosedError('yamux muxer is closing'))
+    this.#rejectBacklogWaiters(() => new ConnectionClosedError('yamux muxer is closing'))
     this.#closing = (async () => {
       const closing = [...this.#streams.values()].map(async stream => { await stream.close(options) })
       const results = await Promise.allSettled(closing)
@@ -351,8 +347,16 @@ export class YamuxMuxer implements StreamMuxer {
     this.#backlogWaiters.shift()?.resolve()
   }
 
-  #rejectBacklogWaiters (err: Error): void {
-    for (const w of this.#backlogWaiters.splice(0)) w.reject(err)
+  #rejectBacklogWaiters (err: Error | (() => Error)): void {
+    if (this.#backlogWaiters.length === 0) return
+    const error = typeof err === 'function' ? err() : err
+    for (const w of this.#backlogWaiters.splice(0)) w.reject(error)
+  }
+
+  /** The error operations fail with once the muxer has ended. */
+  #endError (): Error {
+    if (typeof this.#closedError === 'function') this.#closedError = this.#closedError()
+    return this.#closedError ?? new ConnectionClosedError('yamux muxer closed')
   }
 
   #createStream (id: number, direction: 'inbound' | 'outbound', sendWindow: number, acknowledged: boolean): YamuxStream {
@@ -360,7 +364,7 @@ export class YamuxMuxer implements StreamMuxer {
       streamId: id,
       direction,
       host: this.#host,
-      log: scopedLogger(this.log, `${direction}:${id}`),
+      log: prefixLogger(this.log, `${direction}:${id}`),
       closeTimeout: this.#config.streamCloseTimeout,
       sendWindow,
       acknowledged
@@ -401,7 +405,7 @@ export class YamuxMuxer implements StreamMuxer {
       },
       isSendQueueFull: () => this.#isSendQueueFull(),
       waitForDrain: (stream) => { this.#drainWaiters.add(stream) },
-      closedError: () => this.#state === 'closed' ? (this.#closedError ?? new ConnectionClosedError('yamux muxer closed')) : undefined,
+      closedError: () => this.#state === 'closed' ? this.#endError() : undefined,
       rtt: () => this.#rtt,
       reserveWindow: (wanted) => {
         const granted = Math.max(0, Math.min(wanted, config.maxConnectionReceiveWindow - this.#totalReceiveWindow))
@@ -602,6 +606,7 @@ export class YamuxMuxer implements StreamMuxer {
     }
     const stream = this.#createStream(id, 'inbound', sendWindow, true)
     this.#inboundCount++
+    this.#measureRtt()
     this.#sendFrame(FrameType.WindowUpdate, Flag.ACK, id, 0)
     if (this.#onIncomingStream == null) {
       stream.abort(new StreamStateError('no handler for incoming streams'))
@@ -653,7 +658,7 @@ export class YamuxMuxer implements StreamMuxer {
     if (code === GoAwayCode.NormalTermination) {
       // No new streams from us; the open ones carry on until they close or the connection ends.
       this.#remoteGoAway = code
-      this.#rejectBacklogWaiters(new ConnectionClosedError('remote sent GoAway: no new streams'))
+      this.#rejectBacklogWaiters(() => new ConnectionClosedError('remote sent GoAway: no new streams'))
       return
     }
     this.#remoteGoAway = code
@@ -663,7 +668,27 @@ export class YamuxMuxer implements StreamMuxer {
   // ---- pings and keep-alive ----
 
   async #sendPing (): Promise<number> {
-    if (this.#state === 'closed') throw this.#closedError ?? new ConnectionClosedError('yamux muxer closed')
+    if (this.#state === 'closed') throw this.#endError()
+    const active = this.#startPing()
+    return new Promise<number>((resolve, reject) => { active.waiters.push({ resolve, reject }) })
+  }
+
+  /** Sends the first ping (RTT measurement) with the first stream's first frame. */
+  #measureRtt (): void {
+    if (this.#rttPinged) return
+    this.#rttPinged = true
+    this.#pingInBackground()
+  }
+
+  /**
+   * Sends a ping unless one is in flight; nobody waits for its answer (RTT measurement,
+   * keep-alive). Does nothing once the muxer has ended.
+   */
+  #pingInBackground (): void {
+    if (this.#state !== 'closed') this.#startPing()
+  }
+
+  #startPing (): ActivePing {
     let ping = this.#activePing
     if (ping == null) {
       const id = this.#nextPingId
@@ -682,8 +707,7 @@ export class YamuxMuxer implements StreamMuxer {
       this.#out.unshift(encodeHeader(FrameType.Ping, Flag.SYN, 0, id))
       this.#queuedChunks++
     }
-    const active = ping
-    return new Promise<number>((resolve, reject) => { active.waiters.push({ resolve, reject }) })
+    return ping
   }
 
   #pingTimedOut (ping: ActivePing): void {
@@ -702,7 +726,7 @@ export class YamuxMuxer implements StreamMuxer {
     this.#keepAliveTimer = setTimeout(() => {
       this.#keepAliveTimer = undefined
       if (this.#state === 'closed') return
-      this.#sendPing().catch(() => {})
+      this.#pingInBackground()
       this.#scheduleKeepAlive()
     }, this.#config.keepAliveInterval)
   }
@@ -712,30 +736,30 @@ export class YamuxMuxer implements StreamMuxer {
   #end (reason: EndReason): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    let streamError: Error
+    let makeError: () => Error
     let goAway: number | undefined
     switch (reason.kind) {
       case 'close':
-        streamError = new ConnectionClosedError('yamux muxer closed')
+        makeError = () => new ConnectionClosedError('yamux muxer closed')
         goAway = GoAwayCode.NormalTermination
         break
       case 'abort':
-        streamError = reason.error
+        makeError = () => reason.error
         goAway = reason.error instanceof ProtocolError ? GoAwayCode.ProtocolError : GoAwayCode.InternalError
         break
       case 'eof':
-        streamError = new ConnectionClosedError('the connection was closed by the remote')
+        makeError = () => new ConnectionClosedError('the connection was closed by the remote')
         break
       case 'remote-goaway':
-        streamError = new ConnectionClosedError(`remote sent GoAway (${goAwayCodeName(reason.code)})`)
+        makeError = () => new ConnectionClosedError(`remote sent GoAway (${goAwayCodeName(reason.code)})`)
         break
       case 'failure':
         this.#failure = reason.error
-        streamError = new ConnectionClosedError(`yamux connection failed: ${reason.error.message}`, { cause: reason.error })
+        makeError = () => new ConnectionClosedError(`yamux connection failed: ${reason.error.message}`, { cause: reason.error })
         goAway = reason.goAway
         break
     }
-    this.#closedError = streamError
+    this.#closedError = makeError
     this.log('ended (%s)', reason.kind)
 
     if (this.#keepAliveTimer != null) clearTimeout(this.#keepAliveTimer)
@@ -744,16 +768,22 @@ export class YamuxMuxer implements StreamMuxer {
     this.#activePing = undefined
     if (ping != null) {
       clearTimeout(ping.timer)
-      for (const w of ping.waiters) w.reject(streamError)
+      if (ping.waiters.length > 0) {
+        const error = this.#endError()
+        for (const w of ping.waiters) w.reject(error)
+      }
     }
-    this.#rejectBacklogWaiters(streamError)
+    this.#rejectBacklogWaiters(() => this.#endError())
 
     // Streams see the end; no per-stream RST (the GoAway / the closed connection says it all).
-    for (const stream of [...this.#streams.values()]) {
-      if (reason.kind === 'abort') {
-        stream.abort(streamError)
-      } else {
-        stream.destroy(streamError)
+    if (this.#streams.size > 0) {
+      const error = this.#endError()
+      for (const stream of [...this.#streams.values()]) {
+        if (reason.kind === 'abort') {
+          stream.abort(error)
+        } else {
+          stream.destroy(error)
+        }
       }
     }
     this.#drainWaiters.clear()

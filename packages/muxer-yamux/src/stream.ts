@@ -20,6 +20,14 @@ const COALESCE_BLOCK_SIZE = 16 * 1024
  */
 const MAX_CHUNKS_PER_PAYLOAD = 16
 const MIN_AVERAGE_CHUNK = 1024
+/**
+ * Floor of the round-trip time auto-tuning compares against, in ms. The RTT comes from pings
+ * answered while the connection is idle; under load the loop a window update goes through
+ * (reader → event loops of both peers → sender → data back) takes at least about a millisecond
+ * even on loopback, and an idle sub-millisecond RTT would keep a busy stream's window at its
+ * initial size, stalling the sender every half window.
+ */
+const MIN_AUTOTUNE_RTT_MS = 1
 
 /** What a stream needs from its muxer. Internal. */
 export interface StreamHost {
@@ -237,9 +245,10 @@ export class YamuxStream extends AbstractStream {
     if (this.#consumedSinceUpdate < this.#recvWindow / 2) return
     let delta = this.#consumedSinceUpdate
     const now = performance.now()
-    const rtt = this.#host.rtt()
+    const measured = this.#host.rtt()
     // Auto-tuning: the reader went through half a window in under two round trips, so the window
     // (not the link) is what limits throughput: double it, within the configured bounds.
+    const rtt = measured == null ? undefined : Math.max(measured, MIN_AUTOTUNE_RTT_MS)
     if (rtt != null && now - this.#lastWindowUpdate < 2 * rtt && this.#recvWindow < this.#host.maxStreamWindowSize) {
       const wanted = Math.min(this.#recvWindow * 2, this.#host.maxStreamWindowSize) - this.#recvWindow
       const granted = this.#host.reserveWindow(wanted)
@@ -292,12 +301,13 @@ export class YamuxStream extends AbstractStream {
   #onEnd (err?: Error): void {
     if (this.#done) return
     this.#done = true
-    this.#doneError = err ?? new StreamStateError('stream closed')
+    // A graceful end needs no error object unless a writer is waiting (creating one costs a stack trace).
+    this.#doneError = err
     this.#block = undefined
     const blocked = this.#blocked
     if (blocked != null) {
       this.#blocked = undefined
-      blocked.reject(this.#doneError)
+      blocked.reject(err ?? new StreamStateError('stream closed'))
     }
     this.#host.onStreamEnd(this, err)
   }

@@ -69,6 +69,9 @@ export interface ToMultiaddrConnectionOptions extends TCPConnectionOptions {
 
 const defaultLog = logger('peerkit:tcp:connection')
 
+/** What the source returns once it has ended. */
+const READ_DONE: IteratorResult<Uint8Array> = { done: true, value: undefined }
+
 /** Result handed to a waiting sink when a local `close()` asks it to stop. */
 const STOP = Symbol('stop')
 
@@ -171,7 +174,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       this.abort(new TimeoutError(`Connection ${this.#name} was inactive for ${inactivityTimeout}ms`, inactivityTimeout))
     })
 
-    this.source = this.#read()
+    this.source = this.#createSource()
   }
 
   // ---------------------------------------------------------------- socket events
@@ -260,38 +263,67 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 
   // ---------------------------------------------------------------- read side
 
-  async * #read (): AsyncGenerator<Uint8Array> {
-    this.#readStarted = true
-    try {
-      while (true) {
-        if (this.#error != null) throw this.#error
-        if (this.#queueHead < this.#queue.length) {
-          const buf = this.#queue[this.#queueHead]
-          this.#queue[this.#queueHead++] = EMPTY
-          if (this.#queueHead === this.#queue.length) {
-            this.#queue.length = 0
-            this.#queueHead = 0
-          } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
-            // A reader that never quite catches up: drop the consumed slots (amortised O(1)).
-            this.#queue.splice(0, this.#queueHead)
-            this.#queueHead = 0
-          }
-          this.#queuedBytes -= buf.byteLength
-          if (this.#paused && this.#queuedBytes <= this.#resumeBelow) {
-            this.#paused = false
-            if (!this.#socket.destroyed) this.#socket.resume()
-          }
-          yield buf
-          continue
-        }
-        if (this.#remoteEnded || this.#closed || this.#discarding) return
-        await new Promise<void>(resolve => { this.#readWaiter = resolve })
-      }
-    } finally {
-      this.#readDone = true
-      this.#readWaiter = undefined
-      if (!this.#remoteEnded && !this.#closed) this.#discard()
+  /**
+   * The connection's `source`: a plain iterator object over the receive queue rather than an async
+   * generator, so a chunk costs one settled promise on its way to the reader. Ending it early
+   * (`return()`, or an error it threw) drops what is queued and keeps the socket flowing.
+   */
+  #createSource (): AsyncGenerator<Uint8Array> {
+    const source: AsyncGenerator<Uint8Array> = {
+      next: () => this.#nextChunk(),
+      return: async () => {
+        this.#endRead()
+        return READ_DONE
+      },
+      throw: async (err?: unknown) => {
+        this.#endRead()
+        throw err
+      },
+      [Symbol.asyncIterator]: () => source
     }
+    return source
+  }
+
+  async #nextChunk (): Promise<IteratorResult<Uint8Array>> {
+    if (this.#readDone) return READ_DONE
+    this.#readStarted = true
+    if (this.#error != null) {
+      const err = this.#error
+      this.#endRead()
+      throw err
+    }
+    if (this.#queueHead < this.#queue.length) {
+      const buf = this.#queue[this.#queueHead]
+      this.#queue[this.#queueHead++] = EMPTY
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue.length = 0
+        this.#queueHead = 0
+      } else if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
+        // A reader that never quite catches up: drop the consumed slots (amortised O(1)).
+        this.#queue.splice(0, this.#queueHead)
+        this.#queueHead = 0
+      }
+      this.#queuedBytes -= buf.byteLength
+      if (this.#paused && this.#queuedBytes <= this.#resumeBelow) {
+        this.#paused = false
+        if (!this.#socket.destroyed) this.#socket.resume()
+      }
+      return { done: false, value: buf }
+    }
+    if (this.#remoteEnded || this.#closed || this.#discarding) {
+      this.#endRead()
+      return READ_DONE
+    }
+    await new Promise<void>(resolve => { this.#readWaiter = resolve })
+    return this.#nextChunk()
+  }
+
+  /** The reader is done (end, error or `return()`): release a pending read and drop what is queued. */
+  #endRead (): void {
+    if (this.#readDone) return
+    this.#readDone = true
+    if (!this.#remoteEnded && !this.#closed) this.#discard()
+    this.#wakeReader()
   }
 
   /**

@@ -1,8 +1,22 @@
-import { ConnectionClosedError, LimitExceededError, StreamStateError } from '@peerkit/interfaces'
+import { ConnectionClosedError, LimitExceededError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
-import { anySignal } from '@peerkit/utils'
+import { anySignal, raceSignal } from '@peerkit/utils'
 import type { AbortOptions, Connection, ConnectionStatus, ConnectionTimeline, Direction, Logger, MultiaddrConnection, NewStreamOptions, PeerId, Registrar, Stream, StreamMuxer } from '@peerkit/interfaces'
 import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * Aborts `stream` with a `TimeoutError` unless the returned timer is cleared within `ms` (0 or
+ * Infinity: no deadline). Pending reads and writes of the negotiation then fail with that error.
+ */
+function negotiationDeadline (stream: Stream, ms: number, what: string): ReturnType<typeof setTimeout> | undefined {
+  if (!(ms > 0 && ms < Infinity)) return undefined
+  const timer = setTimeout(() => { stream.abort(new TimeoutError(`${what} timed out after ${ms}ms`, ms)) }, ms)
+  timer.unref?.()
+  return timer
+}
+
+/** Longest a graceful close waits for the muxer's last frames to be written, in ms. */
+const FLUSH_TIMEOUT = 1_000
 
 /** Defaults for protocols that have no registered handler (e.g. streams we only dial). */
 export const DEFAULT_MAX_INBOUND_STREAMS = 32
@@ -47,6 +61,7 @@ export class UpgradedConnection implements Connection {
   readonly #muxer: StreamMuxer
   readonly #init: ConnectionInit
   #status: ConnectionStatus = 'open'
+  #outbound?: Promise<void>
   #closed = false
 
   constructor (init: ConnectionInit) {
@@ -98,10 +113,14 @@ export class UpgradedConnection implements Connection {
         throw new LimitExceededError('maxOutboundStreams', max, undefined, `protocol ${list[0]} on connection ${this.id}`)
       }
     }
-    const signal = anySignal([options.signal], this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
+    // Without a caller's signal the negotiation is bounded by a plain timer that aborts the stream
+    // (cheaper per stream than a combined AbortSignal); with one, both bound it.
+    const signal = options.signal != null ? anySignal([options.signal], this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation') : undefined
     let stream: Stream | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
     try {
       stream = await this.#muxer.newStream()
+      if (signal == null) timer = negotiationDeadline(stream, this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
       const { protocol, stream: negotiated } = await mssSelect(stream, list, {
         signal,
         log: stream.log,
@@ -121,7 +140,8 @@ export class UpgradedConnection implements Connection {
       stream?.abort(error)
       throw error
     } finally {
-      signal.clear()
+      clearTimeout(timer)
+      signal?.clear()
     }
   }
 
@@ -132,14 +152,14 @@ export class UpgradedConnection implements Connection {
       stream.abort(new StreamStateError('No handlers on this connection'))
       return
     }
-    const signal = anySignal([], this.#init.inboundStreamNegotiationTimeout, 'inbound stream negotiation')
+    let timer: ReturnType<typeof setTimeout> | undefined = negotiationDeadline(stream, this.#init.inboundStreamNegotiationTimeout, 'inbound stream negotiation')
     try {
       const { protocol, stream: negotiated } = await mssHandle(stream, registrar.getProtocols(), {
-        signal,
         log: stream.log,
         maxMessageLength: this.#init.maxProtocolLength
       })
-      signal.clear()
+      clearTimeout(timer)
+      timer = undefined
       negotiated.protocol = protocol
       const { handler, options } = registrar.getHandler(protocol)
       if (this.#countStreams(protocol, 'inbound') > options.maxInboundStreams) {
@@ -152,7 +172,7 @@ export class UpgradedConnection implements Connection {
       this.log('inbound stream %s failed: %s', stream.id, error.message)
       stream.abort(error)
     } finally {
-      signal.clear()
+      clearTimeout(timer)
     }
   }
 
@@ -162,6 +182,9 @@ export class UpgradedConnection implements Connection {
     this.log('closing connection to %s', this.remoteAddr.toString())
     try {
       await this.#muxer.close(options)
+      // Let the muxer's last frames (its GoAway) reach the socket before closing it: closing the
+      // raw connection stops its writer, dropping whatever is still on the way.
+      await this.#flushed(options)
       await this.#maConn.close(options)
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
@@ -169,6 +192,30 @@ export class UpgradedConnection implements Connection {
       this.#maConn.abort(error)
     } finally {
       this.markClosed()
+    }
+  }
+
+  /**
+   * The upgrader hands over the promise of the pipe that carries the muxer's frames to the raw
+   * connection; `close()` waits for it (boundedly) before closing the raw connection. @internal
+   */
+  setOutbound (outbound: Promise<void>): void {
+    outbound.catch(() => {})
+    this.#outbound = outbound
+  }
+
+  /** Waits until the muxer's frames are written, at most `FLUSH_TIMEOUT` ms or until `options.signal` aborts. */
+  async #flushed (options: AbortOptions): Promise<void> {
+    const outbound = this.#outbound
+    if (outbound == null) return
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      await raceSignal(Promise.race([
+        outbound.catch(() => {}),
+        new Promise<void>(resolve => { timer = setTimeout(resolve, FLUSH_TIMEOUT) })
+      ]), options.signal)
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -1,6 +1,6 @@
 import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
-import { anySignal, logger } from '@peerkit/utils'
+import { anySignal, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
 import type { AbortOptions, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
 
@@ -32,6 +32,19 @@ export interface UpgradeOptions extends AbortOptions {
 }
 
 let connectionCounter = 0
+
+/** All connections log under `peerkit:connection`, each line prefixed with `in:<n>` or `out:<n>`. */
+const connectionsLog = logger('peerkit:connection')
+
+/** `err` or the first error of its `cause` chain that is a `type`, if any (the chain is bounded). */
+function findCause<T extends Error> (err: unknown, type: new (...args: never[]) => T): T | undefined {
+  let e: unknown = err
+  for (let depth = 0; depth < 8 && e instanceof Error; depth++) {
+    if (e instanceof type) return e
+    e = e.cause
+  }
+  return undefined
+}
 
 /**
  * Turns a raw `MultiaddrConnection` into a `Connection`: multistream-select picks an encrypter,
@@ -79,8 +92,12 @@ export class Upgrader {
       const encrypters = this.#init.connectionEncrypters
       const encrypterProtocols = encrypters.map(e => e.protocol)
       const muxerProtocols = this.#init.streamMuxers.map(m => m.protocol)
+      // With a single encrypter to offer, the proposal is optimistic: it goes out with the first
+      // handshake message instead of waiting a round trip for the listener's answer (a listener
+      // that refuses it answers `na`, and the handshake's first read fails with
+      // UnsupportedProtocolError). With several, each is proposed in turn.
       const negotiated = direction === 'outbound'
-        ? await mssSelect(maConn as SecureStream, encrypterProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
+        ? await mssSelect(maConn as SecureStream, encrypterProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength, negotiateFully: encrypterProtocols.length > 1 })
         : await mssHandle(maConn as SecureStream, encrypterProtocols, { signal, log, maxMessageLength: this.#init.maxProtocolLength })
       const encrypter = encrypters.find(e => e.protocol === negotiated.protocol)
       if (encrypter == null) throw new UnsupportedProtocolError([negotiated.protocol])
@@ -92,6 +109,10 @@ export class Upgrader {
           ? await encrypter.secureOutbound(negotiated.stream, secureOptions)
           : await encrypter.secureInbound(negotiated.stream, secureOptions)
       } catch (err) {
+        // An optimistic proposal the listener refused surfaces inside the handshake (its first
+        // read): report it as what it is.
+        const refused = findCause(err, UnsupportedProtocolError)
+        if (refused != null) throw refused
         if (err instanceof PeerkitError) throw err
         throw new HandshakeError(`${encrypter.protocol} handshake failed: ${(err as Error).message}`, encrypter.protocol, { cause: err })
       }
@@ -114,7 +135,7 @@ export class Upgrader {
       await this.#gate(direction === 'inbound' ? 'denyInboundUpgradedConnection' : 'denyOutboundUpgradedConnection', remotePeer, maConn)
 
       // 3. the connection
-      const connectionLog = logger(`peerkit:connection:${direction === 'outbound' ? 'out' : 'in'}:${++connectionCounter}`)
+      const connectionLog = prefixLogger(connectionsLog, `${direction === 'outbound' ? 'out' : 'in'}:${++connectionCounter}`)
       // Inbound streams can only arrive once the muxer is fed (below), after the connection exists.
       const ready: { connection?: UpgradedConnection } = {}
       const muxer = muxerFactory.createStreamMuxer({
@@ -145,6 +166,7 @@ export class Upgrader {
       const upgraded = connection
       const fromRemote = muxer.sink(conn.source)
       const toRemote = conn.sink(muxer.source)
+      connection.setOutbound(toRemote)
       fromRemote.then(() => {
         // The remote ended the connection: nothing more can arrive.
         if (upgraded.status === 'open') void upgraded.close()

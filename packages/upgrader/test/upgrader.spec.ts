@@ -3,14 +3,15 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { noise } from '@peerkit/connection-encrypter-noise'
 import { plaintext } from '@peerkit/connection-encrypter-plaintext'
 import { generateKeyPair } from '@peerkit/crypto'
-import { LimitExceededError, UnexpectedPeerError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { LimitExceededError, TimeoutError, UnexpectedPeerError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { handle as mssHandle } from '@peerkit/multistream-select'
 import { mplex } from '@peerkit/muxer-mplex'
 import { yamux } from '@peerkit/muxer-yamux'
 import { peerIdFromPrivateKey } from '@peerkit/peer-id'
 import { tcp } from '@peerkit/transport-tcp'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { Upgrader } from '../src/index.js'
-import type { Connection, ConnectionEncrypterFactory, MultiaddrConnection, PeerId, PrivateKey, Registrar, StreamHandler, StreamHandlerRecord, StreamMuxerFactory, Listener } from '@peerkit/interfaces'
+import type { Connection, ConnectionEncrypterFactory, MultiaddrConnection, PeerId, PrivateKey, Registrar, SecureStream, Stream, StreamHandler, StreamHandlerRecord, StreamMuxer, StreamMuxerFactory, Listener } from '@peerkit/interfaces'
 
 interface Identity { privateKey: PrivateKey, peerId: PeerId }
 
@@ -183,6 +184,61 @@ describe('Upgrader over real TCP', function () {
       await first.close()
       await conn.close()
     } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('an outbound stream the remote never answers fails with TimeoutError after outboundStreamNegotiationTimeout', async () => {
+    // A bare listener: Noise and yamux, but inbound streams are left alone (never negotiated).
+    const ignored: Stream[] = []
+    const muxers: StreamMuxer[] = []
+    const { listener, addr } = await listen(maConn => {
+      void (async () => {
+        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        const muxer = yamux().createStreamMuxer({ direction: 'inbound', onIncomingStream: (s) => { ignored.push(s) } })
+        muxers.push(muxer)
+        void muxer.sink(secured.conn.source).catch(() => {})
+        void secured.conn.sink(muxer.source).catch(() => {})
+      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()], outboundStreamNegotiationTimeout: 150 })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      const started = Date.now()
+      await assert.rejects(conn.newStream('/echo/1.0.0'), TimeoutError)
+      assert.ok(Date.now() - started >= 100, 'failed by the deadline, not at once')
+      assert.equal(ignored.length, 1)
+      assert.equal(conn.streams.length, 0, 'the stream was aborted')
+      await conn.close()
+    } finally {
+      for (const m of muxers) m.abort(new Error('done'))
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('close() lets the muxer\'s GoAway reach the remote before closing the socket', async () => {
+    const muxers: Array<ReturnType<ReturnType<typeof yamux>['createStreamMuxer']>> = []
+    const ended: Array<Promise<void>> = []
+    const { listener, addr } = await listen(maConn => {
+      void (async () => {
+        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        const muxer = yamux().createStreamMuxer({ direction: 'inbound' })
+        muxers.push(muxer)
+        ended.push(muxer.sink(secured.conn.source).catch(() => {}))
+        void secured.conn.sink(muxer.source).catch(() => {})
+      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      await conn.close()
+      assert.equal(conn.status, 'closed')
+      await ended[0]
+      assert.equal((muxers[0] as unknown as { remoteGoAway?: number }).remoteGoAway, 0, 'GoAway (normal termination) received')
+    } finally {
+      for (const m of muxers) m.abort(new Error('done'))
       await listener.close({ closeConnections: true })
     }
   })

@@ -48,13 +48,17 @@ export abstract class AbstractStream implements Stream {
   readonly #onEnd?: (err?: Error) => void
   #sinkCalled = false
   #sinkEnd?: Promise<void>
-  /** Aborted to stop the sink from pulling more data (closeWrite, abort, reset). */
-  readonly #sinkController = new AbortController()
+  /** Set to stop the sink from pulling more data (closeWrite, abort, reset, end). */
+  #sinkStopped = false
+  /** Wakes the sink's pending pull when it is told to stop. */
+  #wakeSink?: () => void
   /**
-   * Passed to `sendData`: aborted only when the stream is aborted or reset, never by a graceful
-   * closeWrite (which must still flush what was pulled).
+   * Passed to `sendData`: its signal aborts only when the stream is aborted or reset, never by a
+   * graceful closeWrite (which must still flush what was pulled). The controller behind it is
+   * created only if a muxer reads the signal (most never do: one less object per stream).
    */
-  readonly #sendController = new AbortController()
+  #sendController?: AbortController
+  readonly #sendOptions: AbortOptions
   #remoteClosedWrite = false
   #remoteClosedWaiters: Array<() => void> = []
   #ended = false
@@ -68,6 +72,16 @@ export abstract class AbstractStream implements Stream {
     this.#onEnd = init.onEnd
     this.#readQueue = new ChunkQueue({ onConsumed: bytes => { this.onDataConsumed(bytes) } })
     this.source = this.#readQueue
+    this.#sendOptions = Object.defineProperty({}, 'signal', { get: () => this.#sendSignal(), enumerable: true })
+  }
+
+  /** The signal passed to `sendData`, created on first use (already aborted if the stream ended badly). */
+  #sendSignal (): AbortSignal {
+    if (this.#sendController == null) {
+      this.#sendController = new AbortController()
+      if (this.#ended && this.#endError != null) this.#sendController.abort(this.#endError)
+    }
+    return this.#sendController.signal
   }
 
   get status (): StreamStatus { return this.#status }
@@ -134,26 +148,29 @@ export abstract class AbstractStream implements Stream {
   }
 
   async #runSink (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> {
-    const signal = this.#sinkController.signal
     const iterator = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
-    // Each pull waits for the source or for the stop signal. The waker slot is replaced per pull
-    // (instead of racing against one long-lived promise, which would keep a reaction per chunk).
-    let wake: ((result: IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED) => void) | undefined
-    const onStop = (): void => { wake?.(STOPPED) }
-    signal.addEventListener('abort', onStop, { once: true })
+    const isAsync = Symbol.asyncIterator in source
     try {
       while (true) {
-        if (signal.aborted) break
-        const result = await new Promise<IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED>((resolve, reject) => {
-          wake = resolve
-          Promise.resolve(iterator.next()).then(resolve, reject)
-        })
-        wake = undefined
-        if (result === STOPPED) break
+        if (this.#sinkStopped) break
+        let result: IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED
+        if (isAsync) {
+          // Each pull waits for the source or for a stop. The waker slot is replaced per pull
+          // (instead of racing against one long-lived promise, which would keep a reaction per chunk).
+          result = await new Promise<IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED>((resolve, reject) => {
+            this.#wakeSink = () => { resolve(STOPPED) }
+            Promise.resolve(iterator.next()).then(resolve, reject)
+          })
+          this.#wakeSink = undefined
+        } else {
+          // A synchronous source cannot be waiting when a stop comes: no waker needed.
+          result = (iterator as Iterator<Uint8Array | Uint8ArrayList>).next()
+        }
+        if (result === STOPPED || this.#sinkStopped) break
         if (result.done === true) break
         const chunk = result.value
         if (chunk.byteLength === 0) continue
-        await this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, { signal: this.#sendController.signal })
+        await this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, this.#sendOptions)
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
@@ -162,7 +179,7 @@ export abstract class AbstractStream implements Stream {
       if (!this.#ended) this.abort(error)
       throw this.#endError ?? error
     } finally {
-      signal.removeEventListener('abort', onStop)
+      this.#wakeSink = undefined
       // Let the application's generator clean up, without waiting for it.
       if (typeof iterator.return === 'function') {
         void Promise.resolve(iterator.return()).catch(() => {})
@@ -196,7 +213,7 @@ export abstract class AbstractStream implements Stream {
     if (this.#writeStatus === 'writing') {
       // Stop pulling from the application's source; what was pulled is sent, then FIN. The
       // caller's signal bounds the wait (the remote may be slow to grant send credit).
-      this.#sinkController.abort(new AbortError('write side closed'))
+      this.#stopSink()
       try {
         await raceSignal(this.#sinkEnd ?? Promise.resolve(), options.signal)
       } catch (err) {
@@ -294,10 +311,19 @@ export abstract class AbstractStream implements Stream {
     this.#writeStatus = 'closed'
     this.timeline.close = Date.now()
     this.#readQueue.end(err)
-    this.#sinkController.abort(err)
-    this.#sendController.abort(err)
+    this.#stopSink()
+    this.#sendController?.abort(err)
     for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
     this.#onEnd?.(err)
+  }
+
+  /** Tells the sink to pull nothing more (what it already pulled is still sent). */
+  #stopSink (): void {
+    if (this.#sinkStopped) return
+    this.#sinkStopped = true
+    const wake = this.#wakeSink
+    this.#wakeSink = undefined
+    wake?.()
   }
 
   #maybeEnd (): void {
@@ -306,7 +332,7 @@ export abstract class AbstractStream implements Stream {
       this.#ended = true
       this.#status = 'closed'
       this.timeline.close = Date.now()
-      this.#sinkController.abort(new StreamStateError('stream closed'))
+      this.#stopSink()
       for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
       this.#onEnd?.()
     }

@@ -40,7 +40,8 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
   // Writing: the duplex's sink is called once, lazily, with a feeder that yields queued writes and,
   // after unwrap(), delegates to the source given to the new sink.
   #sinkPromise?: Promise<void>
-  #sinkError?: Error
+  /** Why writes fail from now on; a factory until first needed (building an error costs a stack trace). */
+  #sinkError?: Error | (() => Error)
   #writes: PendingWrite[] = []
   #inflight?: PendingWrite
   #handoff?: Source<Chunk>
@@ -142,7 +143,10 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
   async write (data: Chunk, options?: AbortOptions): Promise<void> {
     if (this.#unwrapped) throw new StreamStateError('ByteStream was unwrapped')
     throwIfAborted(options?.signal)
-    if (this.#sinkError != null) throw this.#sinkError
+    if (this.#sinkError != null) {
+      if (typeof this.#sinkError === 'function') this.#sinkError = this.#sinkError()
+      throw this.#sinkError
+    }
     this.#startSink()
     const done = new Promise<void>((resolve, reject) => { this.#writes.push({ data, resolve, reject }) })
     this.#wake?.()
@@ -160,7 +164,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     const feeder = this.#feed()
     this.#sinkPromise = this.#duplex.sink(feeder).then(() => {
       // The sink finished without taking everything (it stopped reading early).
-      this.#failWrites(new StreamStateError('The sink ended before taking all writes'))
+      this.#failWrites(() => new StreamStateError('The sink ended before taking all writes'))
     }, (err: unknown) => {
       const error = err instanceof Error ? err : new Error(String(err))
       this.#failWrites(error)
@@ -170,30 +174,68 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     this.#sinkPromise.catch(() => {})
   }
 
-  #failWrites (error: Error): void {
+  #failWrites (error: Error | (() => Error)): void {
     this.#sinkError = error
-    this.#inflight?.reject(error)
+    if (this.#inflight == null && this.#writes.length === 0) return
+    const err = typeof error === 'function' ? error() : error
+    this.#sinkError = err
+    this.#inflight?.reject(err)
     this.#inflight = undefined
-    for (const w of this.#writes.splice(0)) w.reject(error)
+    for (const w of this.#writes.splice(0)) w.reject(err)
   }
 
-  async * #feed (): AsyncGenerator<Chunk, void, undefined> {
-    while (true) {
-      const w = this.#writes.shift()
-      if (w != null) {
-        this.#inflight = w
-        yield w.data
-        this.#inflight = undefined
-        w.resolve()
-        continue
+  /**
+   * The source handed to the duplex's sink: queued writes, then (after `unwrap()` and a call of
+   * the new sink) the caller's source itself — its iterator is called directly, so no stage is
+   * left on the data path. A write resolves when the sink asks for the next chunk.
+   */
+  #feed (): AsyncGenerator<Chunk, void, undefined> {
+    let handoff: AsyncIterator<Chunk> | Iterator<Chunk> | undefined
+    let finished = false
+    const DONE: IteratorResult<Chunk, void> = { done: true, value: undefined }
+    const slowNext = async (): Promise<IteratorResult<Chunk, void>> => {
+      while (true) {
+        if (finished) return DONE
+        const w = this.#writes.shift()
+        if (w != null) {
+          this.#inflight = w
+          return { done: false, value: w.data }
+        }
+        const source = this.#handoff
+        if (source != null) {
+          handoff = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]()
+          return handoff.next()
+        }
+        await new Promise<void>(resolve => { this.#wake = resolve })
+        this.#wake = undefined
       }
-      if (this.#handoff != null) {
-        yield * this.#handoff
-        return
-      }
-      await new Promise<void>(resolve => { this.#wake = resolve })
-      this.#wake = undefined
     }
+    const feeder: AsyncGenerator<Chunk, void, undefined> = {
+      next: () => {
+        // Being asked for more means the previous write was taken.
+        const taken = this.#inflight
+        if (taken != null) {
+          this.#inflight = undefined
+          taken.resolve()
+        }
+        // After the hand-off: one direct call into the caller's iterator per chunk.
+        if (handoff != null) return Promise.resolve(handoff.next())
+        return slowNext()
+      },
+      return: async () => {
+        finished = true
+        const it = handoff
+        handoff = undefined
+        if (it != null && typeof it.return === 'function') await it.return()
+        return DONE
+      },
+      throw: async (err?: unknown) => {
+        await feeder.return(undefined)
+        throw err
+      },
+      [Symbol.asyncIterator]: () => feeder
+    }
+    return feeder
   }
 
   /**
@@ -217,15 +259,37 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
         // Our own streams: put the bytes back in front of the queue, no wrapper needed.
         iterator.unshift(leftover)
       } else if (leftover != null || pending != null || !selfIterating) {
-        duplex.source = (async function * () {
-          if (leftover != null) yield leftover
-          while (true) {
-            const result = await (pending ?? iterator.next())
+        // Replay the leftover (and a read already in flight), then call the iterator directly:
+        // a plain iterator object, no generator stage for the rest of the connection.
+        let first: Uint8ArrayList | undefined = leftover
+        const DONE: IteratorResult<Chunk, void> = { done: true, value: undefined }
+        const replay: AsyncGenerator<Chunk, void, undefined> = {
+          next: async () => {
+            if (first != null) {
+              const value = first
+              first = undefined
+              return { done: false, value }
+            }
+            if (pending != null) {
+              const p = pending
+              pending = undefined
+              return p
+            }
+            return iterator.next()
+          },
+          return: async () => {
+            first = undefined
             pending = undefined
-            if (result.done === true) return
-            yield result.value
-          }
-        })() as S['source']
+            if (typeof iterator.return === 'function') await iterator.return()
+            return DONE
+          },
+          throw: async (err?: unknown) => {
+            await replay.return(undefined)
+            throw err
+          },
+          [Symbol.asyncIterator]: () => replay
+        }
+        duplex.source = replay as S['source']
       }
       // else: the source is an async generator that is its own iterator, already positioned after
       // the last message: hand it back as it is.

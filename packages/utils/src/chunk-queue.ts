@@ -13,6 +13,13 @@ export interface ChunkQueueInit {
   maxYieldBytes?: number
   /** Called with the number of bytes each time the consumer takes data. */
   onConsumed?(bytes: number): void
+  /**
+   * When the consumer is waiting, hand it what was pushed only once the current turn of the event
+   * loop is done (`setImmediate`), so pushes made by different callbacks of that turn reach it as
+   * one batch: for a muxer's outbound queue, one encrypted frame and one syscall instead of one per
+   * push. A consumer that is busy when data arrives is unaffected. Default false (hand over at once).
+   */
+  coalesce?: boolean
 }
 
 /**
@@ -28,6 +35,8 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   readonly #highWaterMark: number
   readonly #maxYieldBytes: number
   readonly #onConsumed?: (bytes: number) => void
+  readonly #coalesce: boolean
+  #flushScheduled?: ReturnType<typeof setImmediate>
   #ended = false
   #error?: Error
   #waiter?: { resolve(r: IteratorResult<Uint8ArrayList, undefined>): void, reject(err: Error): void }
@@ -39,6 +48,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     this.#highWaterMark = init.highWaterMark ?? 4 * 1024 * 1024
     this.#maxYieldBytes = init.maxYieldBytes ?? Infinity
     this.#onConsumed = init.onConsumed
+    this.#coalesce = init.coalesce ?? false
   }
 
   /** Bytes queued and not yet taken by the consumer. */
@@ -60,11 +70,28 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   push (data: Uint8Array | Uint8ArrayList): void {
     if (this.#ended || data.byteLength === 0) return
     this.#buffer.append(data)
-    const waiter = this.#waiter
-    if (waiter != null) {
-      this.#waiter = undefined
-      waiter.resolve({ done: false, value: this.#take() })
+    this.#handOver()
+  }
+
+  /** Gives the waiting consumer what is queued, now or (coalescing) at the end of this loop turn. */
+  #handOver (): void {
+    if (this.#waiter == null) return
+    if (this.#coalesce) {
+      this.#flushScheduled ??= setImmediate(this.#flush)
+      return
     }
+    this.#flush()
+  }
+
+  readonly #flush = (): void => {
+    if (this.#flushScheduled != null) {
+      clearImmediate(this.#flushScheduled)
+      this.#flushScheduled = undefined
+    }
+    const waiter = this.#waiter
+    if (waiter == null || this.#buffer.byteLength === 0) return
+    this.#waiter = undefined
+    waiter.resolve({ done: false, value: this.#take() })
   }
 
   /**
@@ -75,11 +102,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     if (this.#error != null || data.byteLength === 0) return
     this.#unshifted += data.byteLength
     this.#buffer.prepend(data)
-    const waiter = this.#waiter
-    if (waiter != null) {
-      this.#waiter = undefined
-      waiter.resolve({ done: false, value: this.#take() })
-    }
+    this.#handOver()
   }
 
   /**
@@ -97,6 +120,8 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
       this.#fail(err)
       return
     }
+    // A coalesced hand-over still pending: the consumer gets the data now, then the end.
+    if (this.#flushScheduled != null) this.#flush()
     const waiter = this.#waiter
     if (waiter != null) {
       this.#waiter = undefined
@@ -106,6 +131,10 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   }
 
   #fail (err: Error): void {
+    if (this.#flushScheduled != null) {
+      clearImmediate(this.#flushScheduled)
+      this.#flushScheduled = undefined
+    }
     this.#error = err
     this.#unshifted = 0
     this.#buffer.consume(this.#buffer.byteLength)

@@ -13,6 +13,37 @@ describe('ChunkQueue', () => {
     assert.equal(q.byteLength, 0)
   })
 
+  it('coalesce: pushes made during one loop turn reach a waiting consumer as one batch', async () => {
+    const q = new ChunkQueue({ coalesce: true })
+    const first = q.next()
+    q.push(Uint8Array.of(1))
+    await Promise.resolve()
+    q.push(Uint8Array.of(2))
+    queueMicrotask(() => { q.push(Uint8Array.of(3)) })
+    const r = await first
+    assert.deepEqual(r.value?.subarray(), Uint8Array.of(1, 2, 3))
+    // A consumer that asks while data is queued gets it at once, as without coalescing.
+    q.push(Uint8Array.of(4))
+    assert.deepEqual((await q.next()).value?.subarray(), Uint8Array.of(4))
+  })
+
+  it('coalesce: end() delivers a pending batch before done; an error discards it', async () => {
+    const q = new ChunkQueue({ coalesce: true })
+    const p = q.next()
+    q.push(Uint8Array.of(7))
+    q.end()
+    assert.deepEqual((await p).value?.subarray(), Uint8Array.of(7))
+    assert.equal((await q.next()).done, true)
+    const failing = new ChunkQueue({ coalesce: true })
+    const pending = failing.next()
+    failing.push(Uint8Array.of(8))
+    failing.end(new Error('boom'))
+    await assert.rejects(pending, /boom/)
+    // Nothing is left scheduled: the queue stays quiet afterwards.
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(failing.byteLength, 0)
+  })
+
   it('wakes a waiting consumer and ends after draining', async () => {
     const q = new ChunkQueue()
     const p = q.next()

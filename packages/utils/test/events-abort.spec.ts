@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { AbortError, TimeoutError } from '@peerkit/interfaces'
 import { anySignal, raceSignal, throwIfAborted } from '../src/abort.js'
 import { TypedEventEmitter } from '../src/events.js'
-import { logger } from '../src/logger.js'
+import { logger, prefixLogger } from '../src/logger.js'
 
 describe('TypedEventEmitter', () => {
   it('dispatches typed details and counts listeners', () => {
@@ -87,5 +87,25 @@ describe('logger', () => {
     assert.equal(typeof log.trace, 'function')
     assert.equal(log.enabled, false)
     log('not printed %b', Uint8Array.of(1, 2))
+  })
+
+  it('prefixLogger writes through its base with a prefix, only when the base is enabled', () => {
+    const lines: unknown[][] = []
+    let enabled = false
+    const record = (kind: string) => Object.assign((...args: unknown[]) => { lines.push([kind, ...args]) }, { enabled: true })
+    const base = Object.assign((...args: unknown[]) => { lines.push(['log', ...args]) }, {
+      error: record('error'),
+      trace: Object.assign(record('trace'), { enabled: false })
+    })
+    Object.defineProperty(base, 'enabled', { get: () => enabled })
+    const log = prefixLogger(base as unknown as Parameters<typeof prefixLogger>[0], 'out:7')
+    log('quiet %d', 1)
+    assert.equal(log.enabled, false)
+    enabled = true
+    assert.equal(log.enabled, true)
+    log('loud %d', 2)
+    log.error('bad %s', 'x')
+    log.trace('not formatted: the trace sub-logger is disabled')
+    assert.deepEqual(lines, [['log', 'out:7 loud %d', 2], ['error', 'out:7 bad %s', 'x']])
   })
 })

@@ -1,0 +1,445 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { arch, cpus, platform, release, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { comboName } from './config.js'
+import { summarize } from './stats.js'
+import { WorkerProcess, startAll, stopAll } from './worker-process.js'
+import type { BenchConfig, Combo, Group } from './config.js'
+import type { CryptoResult, HoldResult, SamplesResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
+import type { Stats } from './stats.js'
+import type { Impl, WorkerOptions } from './worker-process.js'
+
+/** The implementations compared, in the order of every A/B pair. */
+export const IMPLS = ['peerkit', 'js'] as const
+export type ComparedImpl = typeof IMPLS[number]
+
+/** Which way a number is better. */
+export type Better = 'higher' | 'lower'
+
+/** One row of the results. */
+export interface ResultRecord {
+  /** Stable identifier, e.g. `throughput.noise+yamux.push`. */
+  id: string
+  group: Group
+  title: string
+  unit: string
+  better: Better
+  /** peerkit's measurements. */
+  peerkit?: Stats
+  /** js-libp2p's measurements. */
+  js?: Stats
+  /** A measurement of plain Node.js (ceilings), compared with neither. */
+  reference?: Stats
+  /** peerkit median / js-libp2p median. */
+  ratio?: number
+  /** The target for `ratio` (or for the peerkit value of a ceiling fraction), e.g. `>= 2.5`. */
+  target?: string
+  /** Whether the target is met. */
+  met?: boolean
+  note?: string
+}
+
+/** The machine a run happened on. */
+export interface MachineInfo {
+  cpuModel: string
+  cpus: number
+  memoryGiB: number
+  platform: string
+  kernel: string
+  node: string
+}
+
+/** A whole run: what was run, where, and the rows. */
+export interface BenchResults {
+  version: 1
+  date: string
+  mode: string
+  config: BenchConfig
+  machine: MachineInfo
+  versions: Record<string, string>
+  durationSeconds: number
+  results: ResultRecord[]
+}
+
+/** Where progress lines go. */
+export type Log = (line: string) => void
+
+const require = createRequire(import.meta.url)
+const MIB = 1024 * 1024
+const GIB = 1024 * MIB
+
+/** Reads this machine's description. */
+export function machineInfo (): MachineInfo {
+  const c = cpus()
+  return {
+    cpuModel: c[0]?.model ?? 'unknown',
+    cpus: c.length,
+    memoryGiB: Math.round(totalmem() / GIB),
+    platform: `${platform()} ${arch()}`,
+    kernel: release(),
+    node: process.version
+  }
+}
+
+function target (better: Better, ratio: number | undefined, wanted: number | undefined): Pick<ResultRecord, 'target' | 'met'> {
+  if (wanted == null || ratio == null) return {}
+  return better === 'higher'
+    ? { target: `>= ${wanted}`, met: ratio >= wanted }
+    : { target: `<= ${wanted}`, met: ratio <= wanted }
+}
+
+/** Builds a comparison row from both implementations' measurements. */
+export function compare (fields: Omit<ResultRecord, 'peerkit' | 'js' | 'ratio' | 'target' | 'met'>, runs: Record<ComparedImpl, number[]>, wanted?: number): ResultRecord {
+  const peerkit = summarize(runs.peerkit)
+  const js = summarize(runs.js)
+  // A ratio of non-positive numbers (e.g. a memory delta lost in noise at tiny sizes) means nothing.
+  const ratio = js.median > 0 && peerkit.median > 0 ? peerkit.median / js.median : undefined
+  const note = ratio == null ? 'ratio not computed: a median is not positive (noise at this size)' : fields.note
+  return { ...fields, peerkit, js, ratio, ...target(fields.better, ratio, wanted), ...(note != null ? { note } : {}) }
+}
+
+interface Pair {
+  server: WorkerProcess
+  client: WorkerProcess
+}
+
+async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<ComparedImpl, Pair>> {
+  const options = { ...combo, identifyDelay: config.peerkitIdentifyDelay }
+  const [ps, pc, js, jc] = await startAll([
+    ['peerkit', 'server', options], ['peerkit', 'client', options],
+    ['js', 'server', options], ['js', 'client', options]
+  ])
+  return { peerkit: { server: ps, client: pc }, js: { server: js, client: jc } }
+}
+
+async function stopPairs (pairs: Record<ComparedImpl, Pair> | undefined): Promise<void> {
+  if (pairs == null) return
+  await stopAll(IMPLS.flatMap(i => [pairs[i].client, pairs[i].server]))
+}
+
+function cpuSeconds (u: { user: number, system: number }): number {
+  return (u.user + u.system) / 1e6
+}
+
+/** Single-stream throughput both ways, and CPU per GiB on each side, for each combo. */
+async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
+  const out: ResultRecord[] = []
+  for (const combo of config.throughputCombos) {
+    const name = comboName(combo)
+    let pairs: Record<ComparedImpl, Pair> | undefined
+    try {
+      pairs = await startPairs(combo, config)
+      const p = pairs
+      const rates = { push: { peerkit: [] as number[], js: [] as number[] }, pull: { peerkit: [] as number[], js: [] as number[] } }
+      const cpu = { sender: { peerkit: [] as number[], js: [] as number[] }, receiver: { peerkit: [] as number[], js: [] as number[] } }
+      // What the transfer would reach if each process had a core to itself: MiB per CPU second of
+      // the busier side. Other load on the machine stretches wall time, much less CPU time.
+      const cpuBound = { push: { peerkit: [] as number[], js: [] as number[] }, pull: { peerkit: [] as number[], js: [] as number[] } }
+      for (const impl of IMPLS) {
+        await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
+        await p[impl].client.cmd('push', { addr: p[impl].server.addr, bytes: config.warmupBytes })
+        await p[impl].client.cmd('pull', { addr: p[impl].server.addr, bytes: config.warmupBytes })
+      }
+      for (let rep = 0; rep < config.reps; rep++) {
+        for (const dir of ['push', 'pull'] as const) {
+          for (const impl of IMPLS) {
+            const { server, client } = p[impl]
+            const before = await server.cmd<UsageResult>('usage', { gc: false })
+            const r = await client.cmd<TransferResult>(dir, { addr: server.addr, bytes: config.throughputBytes })
+            const after = await server.cmd<UsageResult>('usage', { gc: false })
+            const serverCpu = cpuSeconds(after.cpu) - cpuSeconds(before.cpu)
+            const clientCpu = cpuSeconds(r.cpu)
+            const gib = r.bytes / GIB
+            rates[dir][impl].push((r.bytes / MIB) / (r.ms / 1000))
+            cpuBound[dir][impl].push((r.bytes / MIB) / Math.max(serverCpu, clientCpu))
+            cpu.sender[impl].push((dir === 'push' ? clientCpu : serverCpu) / gib)
+            cpu.receiver[impl].push((dir === 'push' ? serverCpu : clientCpu) / gib)
+            log(`  throughput ${name} ${dir} ${impl}: ${rates[dir][impl].at(-1)?.toFixed(1)} MiB/s`)
+          }
+        }
+      }
+      for (const dir of ['push', 'pull'] as const) {
+        out.push(compare({
+          id: `throughput.${name}.${dir}`,
+          group: 'throughput',
+          title: `throughput ${name}, ${dir === 'push' ? 'push (client → server)' : 'pull (server → client)'}`,
+          unit: 'MiB/s',
+          better: 'higher'
+        }, rates[dir], 2.5))
+      }
+      for (const dir of ['push', 'pull'] as const) {
+        out.push(compare({
+          id: `throughput-cpu.${name}.${dir}`,
+          group: 'throughput',
+          title: `CPU-bound throughput ${name}, ${dir} (MiB per CPU second of the busier side)`,
+          unit: 'MiB/s',
+          better: 'higher'
+        }, cpuBound[dir]))
+      }
+      for (const side of ['sender', 'receiver'] as const) {
+        out.push(compare({
+          id: `cpu.${name}.${side}`,
+          group: 'throughput',
+          title: `CPU per GiB ${name}, ${side}`,
+          unit: 's/GiB',
+          better: 'lower'
+        }, cpu[side]))
+      }
+    } finally {
+      await stopPairs(pairs)
+    }
+  }
+  return out
+}
+
+/** Sequential dial + upgrade + close, and time to first stream. */
+async function connections (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
+  let pairs: Record<ComparedImpl, Pair> | undefined
+  try {
+    pairs = await startPairs(config.setupCombo, config)
+    const p = pairs
+    const rate = { peerkit: [] as number[], js: [] as number[] }
+    const first = { peerkit: [] as number[], js: [] as number[] }
+    for (const impl of IMPLS) {
+      await p[impl].client.cmd('dials', { addr: p[impl].server.addr, count: Math.min(20, config.dials) })
+      await p[impl].client.cmd('firstStream', { addr: p[impl].server.addr, count: Math.min(5, config.firstStreams) })
+    }
+    for (let rep = 0; rep < config.reps; rep++) {
+      for (const impl of IMPLS) {
+        const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: config.dials })
+        rate[impl].push(r.count / (r.ms / 1000))
+        log(`  connections ${impl}: ${rate[impl].at(-1)?.toFixed(1)} /s`)
+      }
+      for (const impl of IMPLS) {
+        const r = await p[impl].client.cmd<SamplesResult>('firstStream', { addr: p[impl].server.addr, count: config.firstStreams })
+        first[impl].push(summarize(r.samples).median)
+        log(`  first stream ${impl}: ${first[impl].at(-1)?.toFixed(2)} ms`)
+      }
+    }
+    const name = comboName(config.setupCombo)
+    return [
+      compare({ id: 'connections.sequential', group: 'connections', title: `connections/s (dial + upgrade + close, sequential), ${name}`, unit: 'conn/s', better: 'higher' }, rate, 4),
+      compare({ id: 'connections.first-stream', group: 'connections', title: `time to first stream (dial, open, 1-byte echo), ${name}`, unit: 'ms', better: 'lower', note: 'median of the run\'s iterations' }, first, 0.25)
+    ]
+  } finally {
+    await stopPairs(pairs)
+  }
+}
+
+/** Open + 1-byte echo + close on one connection, sequentially and concurrently. */
+async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
+  let pairs: Record<ComparedImpl, Pair> | undefined
+  try {
+    pairs = await startPairs(config.setupCombo, config)
+    const p = pairs
+    const seq = { peerkit: [] as number[], js: [] as number[] }
+    const conc = { peerkit: [] as number[], js: [] as number[] }
+    for (const impl of IMPLS) {
+      await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
+      await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: Math.min(200, config.sequentialStreams), concurrency: 1 })
+      await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: Math.min(200, config.concurrentStreams), concurrency: config.concurrency })
+    }
+    for (let rep = 0; rep < config.reps; rep++) {
+      for (const impl of IMPLS) {
+        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.sequentialStreams, concurrency: 1 })
+        seq[impl].push(r.count / (r.ms / 1000))
+        log(`  streams sequential ${impl}: ${seq[impl].at(-1)?.toFixed(0)} /s`)
+      }
+      for (const impl of IMPLS) {
+        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.concurrentStreams, concurrency: config.concurrency })
+        conc[impl].push(r.count / (r.ms / 1000))
+        log(`  streams concurrent ${impl}: ${conc[impl].at(-1)?.toFixed(0)} /s`)
+      }
+    }
+    const name = comboName(config.setupCombo)
+    return [
+      compare({ id: 'streams.sequential', group: 'streams', title: `streams/s (open + 1-byte echo + close), ${config.sequentialStreams} sequential, ${name}`, unit: 'streams/s', better: 'higher' }, seq, 4),
+      compare({ id: 'streams.concurrent', group: 'streams', title: `streams/s, ${config.concurrentStreams} with ${config.concurrency} in flight, ${name}`, unit: 'streams/s', better: 'higher' }, conc, 4)
+    ]
+  } finally {
+    await stopPairs(pairs)
+  }
+}
+
+async function sleep (ms: number): Promise<void> {
+  await new Promise(resolve => setTimeout(resolve, ms))
+}
+
+/** Polls the server until it has `count` connections and the count has been stable for a while. */
+async function settle (server: WorkerProcess, count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let stableSince = 0
+  let last = -1
+  while (Date.now() < deadline) {
+    const u = await server.cmd<UsageResult>('usage', { gc: false })
+    if (u.connections === count && u.connections === last) {
+      if (stableSince === 0) stableSince = Date.now()
+      if (Date.now() - stableSince >= 1000) return
+    } else {
+      stableSince = 0
+    }
+    last = u.connections
+    await sleep(100)
+  }
+  throw new Error(`the ${server.impl} server has ${last} connections, expected ${count}, after ${timeoutMs} ms`)
+}
+
+/** Holds `count` connections from distinct peers on the server, spread over client processes. */
+async function holdConnections (impl: ComparedImpl, server: WorkerProcess, count: number, config: BenchConfig): Promise<WorkerProcess[]> {
+  const processes = Math.ceil(count / config.nodesPerClientProcess)
+  const clients = await startAll(Array.from({ length: processes }, () => [impl, 'client', { ...config.setupCombo, identifyDelay: config.peerkitIdentifyDelay }] as [Impl, 'client', WorkerOptions]))
+  try {
+    await Promise.all(clients.map(async (c, i) => {
+      const share = Math.min(config.nodesPerClientProcess, count - i * config.nodesPerClientProcess)
+      const r = await c.cmd<HoldResult>('hold', { addr: server.addr, count: share, concurrency: config.holdConcurrency })
+      if (r.connected !== share) throw new Error(`${impl} client held ${r.connected} of ${share} connections`)
+    }))
+  } catch (err) {
+    await stopAll(clients)
+    throw err
+  }
+  return clients
+}
+
+/** Server RSS and heap per idle connection from distinct peers. */
+async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
+  const out: ResultRecord[] = []
+  for (const n of config.memoryConnections) {
+    const rss = { peerkit: [] as number[], js: [] as number[] }
+    const heap = { peerkit: [] as number[], js: [] as number[] }
+    for (let rep = 0; rep < config.memoryReps; rep++) {
+      for (const impl of IMPLS) {
+        const server = await WorkerProcess.start(impl, 'server', { ...config.setupCombo, identifyDelay: config.peerkitIdentifyDelay })
+        let clients: WorkerProcess[] = []
+        try {
+          // Warm the server's connection path (code, caches), then measure from an idle state.
+          const warm = Math.min(20, n)
+          clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
+          await settle(server, warm, 60_000)
+          await stopAll(clients)
+          await settle(server, 0, 60_000)
+          const before = await server.cmd<UsageResult>('usage', { gc: true })
+          clients = await holdConnections(impl, server, n, config)
+          await settle(server, n, 120_000)
+          // A full collection, then quiet: V8 gives back the heap it grew during the burst only
+          // after it has seen the process idle for several seconds following a major GC.
+          await server.cmd<UsageResult>('usage', { gc: true })
+          await sleep(config.memoryIdleMs)
+          const after = await server.cmd<UsageResult>('usage', { gc: true })
+          if (after.connections !== n) throw new Error(`the ${impl} server lost connections while idle: ${after.connections} of ${n}`)
+          rss[impl].push((after.rss - before.rss) / 1024 / n)
+          heap[impl].push((after.heapUsed - before.heapUsed) / 1024 / n)
+          log(`  memory ${n} ${impl}: ${rss[impl].at(-1)?.toFixed(1)} KiB RSS, ${heap[impl].at(-1)?.toFixed(1)} KiB heap per connection`)
+        } finally {
+          await stopAll([...clients, server])
+        }
+      }
+    }
+    const name = comboName(config.setupCombo)
+    out.push(compare({ id: `memory.${n}.rss`, group: 'memory', title: `server RSS per idle connection, ${n} peers, ${name}, after ${config.memoryIdleMs / 1000} s idle`, unit: 'KiB', better: 'lower' }, rss, 0.25))
+    out.push(compare({ id: `memory.${n}.heap`, group: 'memory', title: `server JS heap per idle connection, ${n} peers, ${name}, after ${config.memoryIdleMs / 1000} s idle`, unit: 'KiB', better: 'lower' }, heap, 0.25))
+  }
+  return out
+}
+
+/** Raw `node:net` loopback and ChaCha20-Poly1305 throughput on this machine. */
+async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[]): Promise<ResultRecord[]> {
+  const workers = await startAll([['net', 'server'], ['net', 'client']])
+  const [server, client] = workers
+  try {
+    const net: number[] = []
+    const enc: number[] = []
+    const dec: number[] = []
+    await client.cmd('push', { addr: server.addr, bytes: Math.min(config.netBytes, 64 * MIB) })
+    for (let rep = 0; rep < config.reps; rep++) {
+      const r = await client.cmd<TransferResult>('push', { addr: server.addr, bytes: config.netBytes })
+      net.push((r.bytes / MIB) / (r.ms / 1000))
+      const c = await client.cmd<CryptoResult>('crypto', { bytes: config.cryptoBytes })
+      enc.push(c.encryptMiBps)
+      dec.push(c.decryptMiBps)
+      log(`  ceilings: net ${net.at(-1)?.toFixed(0)} MiB/s, chacha20-poly1305 encrypt ${c.encryptMiBps.toFixed(0)} / decrypt ${c.decryptMiBps.toFixed(0)} MiB/s`)
+    }
+    const out: ResultRecord[] = [
+      { id: 'ceiling.net', group: 'ceilings', title: 'ceiling: raw node:net loopback, 64 KiB writes', unit: 'MiB/s', better: 'higher', reference: summarize(net) },
+      { id: 'ceiling.chacha20-poly1305.encrypt', group: 'ceilings', title: 'ceiling: node:crypto ChaCha20-Poly1305 encrypt, 64 KiB chunks', unit: 'MiB/s', better: 'higher', reference: summarize(enc) },
+      { id: 'ceiling.chacha20-poly1305.decrypt', group: 'ceilings', title: 'ceiling: node:crypto ChaCha20-Poly1305 decrypt, 64 KiB chunks', unit: 'MiB/s', better: 'higher', reference: summarize(dec) }
+    ]
+    const ceiling = Math.min(...out.map(r => r.reference?.median ?? Infinity))
+    for (const dir of ['push', 'pull'] as const) {
+      const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
+      if (tp?.peerkit == null || tp.js == null) continue
+      const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
+      const js = summarize(tp.js.runs.map(v => v / ceiling))
+      out.push({
+        id: `ceiling.fraction.${dir}`,
+        group: 'ceilings',
+        title: `noise+yamux ${dir} throughput as a fraction of the lower ceiling (${ceiling.toFixed(0)} MiB/s)`,
+        unit: 'fraction',
+        better: 'higher',
+        peerkit,
+        js,
+        ratio: peerkit.median / js.median,
+        target: '>= 0.6 (peerkit)',
+        met: peerkit.median >= 0.6
+      })
+    }
+    return out
+  } finally {
+    await stopAll(workers)
+  }
+}
+
+/** The version of an installed package, found by walking up from its entry point; `unknown` if not found. */
+function packageVersion (name: string): string {
+  try {
+    let dir = dirname(require.resolve(name))
+    for (let i = 0; i < 6; i++) {
+      const file = join(dir, 'package.json')
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version?: string }
+        if (pkg.name === name && typeof pkg.version === 'string') return pkg.version
+      }
+      dir = dirname(dir)
+    }
+  } catch {
+    // not installed
+  }
+  return 'unknown'
+}
+
+/** Versions of the packages under test. */
+function versions (): Record<string, string> {
+  const names = ['libp2p', '@libp2p/noise', '@libp2p/yamux', '@libp2p/mplex', '@libp2p/tcp', '@peerkit/libp2p', '@peerkit/connection-encrypter-noise', '@peerkit/muxer-yamux']
+  return Object.fromEntries(names.map(n => [n, packageVersion(n)]))
+}
+
+/**
+ * Runs the configured benchmark groups, alternating peerkit and js-libp2p (A, B, A, B...) within
+ * every benchmark, each implementation's client and server in processes of their own.
+ */
+export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): Promise<BenchResults> {
+  const started = Date.now()
+  const results: ResultRecord[] = []
+  const groups: Record<Group, () => Promise<ResultRecord[]>> = {
+    throughput: async () => throughput(config, log),
+    connections: async () => connections(config, log),
+    streams: async () => streams(config, log),
+    memory: async () => memory(config, log),
+    ceilings: async () => ceilings(config, log, results)
+  }
+  for (const group of config.groups) {
+    log(`${group}...`)
+    results.push(...await groups[group]())
+  }
+  return {
+    version: 1,
+    date: new Date(started).toISOString(),
+    mode: config.mode,
+    config,
+    machine: machineInfo(),
+    versions: versions(),
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    results
+  }
+}

@@ -1,0 +1,146 @@
+import type { Muxer, Security } from './worker-process.js'
+
+/** The groups of benchmarks, selectable with `--only`. */
+export const GROUPS = ['throughput', 'connections', 'streams', 'memory', 'ceilings'] as const
+export type Group = typeof GROUPS[number]
+
+/** An encryption + muxer pair. */
+export interface Combo {
+  security: Security
+  muxer: Muxer
+}
+
+/** Sizes and repetitions of one benchmark run. */
+export interface BenchConfig {
+  /** `full`, `quick` or `smoke`: recorded with the results. */
+  mode: string
+  /** The groups to run. */
+  groups: Group[]
+  /** A/B repetitions of every benchmark except memory. */
+  reps: number
+  /** Bytes moved by each single-stream throughput run. */
+  throughputBytes: number
+  /** Bytes of the warm-up transfer before the measured throughput runs. */
+  warmupBytes: number
+  /** The encryption + muxer pairs of the throughput benchmark. */
+  throughputCombos: Combo[]
+  /** The pair used by the connection, stream and memory benchmarks. */
+  setupCombo: Combo
+  /** Sequential dial + upgrade + close per run. */
+  dials: number
+  /** Dial + stream + echo round trips per run (each a fresh connection). */
+  firstStreams: number
+  /** Streams opened, echoed and closed one after another per run. */
+  sequentialStreams: number
+  /** Streams opened, echoed and closed per run with `concurrency` in flight. */
+  concurrentStreams: number
+  /** Streams in flight in the concurrent stream benchmark. */
+  concurrency: number
+  /** Idle connection counts of the memory benchmark. */
+  memoryConnections: number[]
+  /** A/B repetitions of the memory benchmark. */
+  memoryReps: number
+  /**
+   * How long the server sits idle with its connections (after a full collection) before memory is
+   * read, in ms. V8 gives back the heap grown during the connection burst only once the process has
+   * been idle for several seconds after a major GC; idle connections are what is measured, so the
+   * reading comes after that.
+   */
+  memoryIdleMs: number
+  /** Most client nodes one client process holds in the memory benchmark. */
+  nodesPerClientProcess: number
+  /** Dials in flight per client process in the memory benchmark. */
+  holdConcurrency: number
+  /**
+   * peerkit's identify `connectionOpenDelay` (ms) in every benchmark; unset: the library default.
+   * For measuring what identify's delay is worth (`--identify-delay 0` identifies at once, as
+   * js-libp2p does).
+   */
+  peerkitIdentifyDelay?: number
+  /** Bytes of each raw `node:net` ceiling run. */
+  netBytes: number
+  /** Bytes encrypted and decrypted by each ChaCha20-Poly1305 ceiling run. */
+  cryptoBytes: number
+}
+
+const MIB = 1024 * 1024
+
+const ALL_COMBOS: Combo[] = [
+  { security: 'noise', muxer: 'yamux' },
+  { security: 'noise', muxer: 'mplex' },
+  { security: 'plaintext', muxer: 'yamux' }
+]
+
+/** The configuration of a mode: `full` (the published numbers), `quick` (development, under 3 minutes), `smoke` (tests). */
+export function configFor (mode: 'full' | 'quick' | 'smoke'): BenchConfig {
+  const common = {
+    mode,
+    groups: [...GROUPS],
+    throughputCombos: ALL_COMBOS,
+    setupCombo: ALL_COMBOS[0],
+    concurrency: 100,
+    nodesPerClientProcess: 250,
+    holdConcurrency: 16
+  }
+  switch (mode) {
+    case 'full':
+      return {
+        ...common,
+        reps: 7,
+        throughputBytes: 256 * MIB,
+        warmupBytes: 32 * MIB,
+        dials: 200,
+        firstStreams: 50,
+        sequentialStreams: 5000,
+        concurrentStreams: 5000,
+        memoryConnections: [200, 1000],
+        memoryReps: 2,
+        memoryIdleMs: 10_000,
+        netBytes: 1024 * MIB,
+        cryptoBytes: 512 * MIB
+      }
+    case 'quick':
+      return {
+        ...common,
+        reps: 3,
+        throughputBytes: 32 * MIB,
+        warmupBytes: 8 * MIB,
+        dials: 50,
+        firstStreams: 20,
+        sequentialStreams: 500,
+        concurrentStreams: 1000,
+        memoryConnections: [200],
+        memoryReps: 1,
+        memoryIdleMs: 8000,
+        netBytes: 256 * MIB,
+        cryptoBytes: 128 * MIB
+      }
+    case 'smoke':
+      return {
+        ...common,
+        reps: 1,
+        throughputBytes: MIB,
+        warmupBytes: 256 * 1024,
+        throughputCombos: [ALL_COMBOS[0]],
+        dials: 3,
+        firstStreams: 2,
+        sequentialStreams: 10,
+        concurrentStreams: 20,
+        concurrency: 5,
+        memoryConnections: [4],
+        memoryReps: 1,
+        memoryIdleMs: 100,
+        nodesPerClientProcess: 2,
+        holdConcurrency: 2,
+        netBytes: 4 * MIB,
+        cryptoBytes: 4 * MIB
+      }
+    default:
+      throw new TypeError(`unknown mode ${String(mode)}`)
+  }
+}
+
+/** `noise+yamux` */
+export function comboName (c: Combo): string {
+  return `${c.security}+${c.muxer}`
+}

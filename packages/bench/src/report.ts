@@ -1,0 +1,62 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { BenchResults, ResultRecord } from './bench.js'
+import type { Stats } from './stats.js'
+
+/** A number with about three significant digits, no exponent. */
+export function fmt (v: number): string {
+  const a = Math.abs(v)
+  if (a >= 100) return v.toFixed(0)
+  if (a >= 10) return v.toFixed(1)
+  if (a >= 1) return v.toFixed(2)
+  return v.toFixed(3)
+}
+
+function cell (s: Stats | undefined): string {
+  if (s == null) return '—'
+  return s.runs.length === 1 ? fmt(s.median) : `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`
+}
+
+function ratioCell (r: ResultRecord): string {
+  if (r.ratio == null) return '—'
+  return `${r.ratio.toFixed(2)}x`
+}
+
+function targetCell (r: ResultRecord): string {
+  if (r.target == null) return '—'
+  return `${r.target} ${r.met === true ? '✓' : '✗'}`
+}
+
+/** The results as a markdown table (one row per record) with a header naming the run and machine. */
+export function markdownTable (res: BenchResults): string {
+  const lines = [
+    `peerkit vs js-libp2p ${res.versions.libp2p ?? ''}, ${res.mode} run of ${res.date} (${res.durationSeconds} s)`,
+    `machine: ${res.machine.cpuModel}, ${res.machine.cpus} CPUs, ${res.machine.memoryGiB} GiB, ${res.machine.platform}, Linux ${res.machine.kernel}, Node.js ${res.machine.node}`,
+    `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better`,
+    ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
+    '',
+    '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
+    '| --- | --- | --- | --- | --- | --- |'
+  ]
+  for (const r of res.results) {
+    const unit = `${r.unit} ${r.better === 'higher' ? '↑' : '↓'}`
+    const peerkit = r.reference != null ? `${cell(r.reference)} (Node.js)` : cell(r.peerkit)
+    lines.push(`| ${r.title} | ${unit} | ${peerkit} | ${cell(r.js)} | ${ratioCell(r)} | ${targetCell(r)} |`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+/**
+ * Writes `<dir>/<YYYY-MM-DD>[-<mode>].json` and the markdown table beside it, adding the time
+ * (`THHMMSS`) when a file of that name exists. Returns the JSON path.
+ */
+export function writeResults (res: BenchResults, dir: string): string {
+  mkdirSync(dir, { recursive: true })
+  const suffix = res.mode === 'full' ? '' : `-${res.mode}`
+  let base = `${res.date.slice(0, 10)}${suffix}`
+  if (existsSync(join(dir, `${base}.json`))) base = `${res.date.slice(0, 10)}T${res.date.slice(11, 19).replaceAll(':', '')}${suffix}`
+  const json = join(dir, `${base}.json`)
+  writeFileSync(json, JSON.stringify(res, null, 2) + '\n')
+  writeFileSync(join(dir, `${base}.md`), markdownTable(res))
+  return json
+}

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS]`
+ *
+ * Runs peerkit and js-libp2p side by side and writes `benchmarks/results/<date>.json` and `.md`.
+ */
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { runBenchmarks } from './bench.js'
+import { GROUPS, configFor } from './config.js'
+import { markdownTable, writeResults } from './report.js'
+import type { Group } from './config.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    reps: { type: 'string' },
+    out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'identify-delay': { type: 'string' },
+    'no-save': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false }
+  }
+})
+
+if (values.help) {
+  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS]`)
+  process.exit(0)
+}
+
+const config = configFor(values.smoke ? 'smoke' : values.quick ? 'quick' : 'full')
+if (values.only != null) {
+  const wanted = values.only.split(',').map(s => s.trim()).filter(s => s !== '')
+  for (const g of wanted) {
+    if (!(GROUPS as readonly string[]).includes(g)) {
+      console.error(`unknown group ${g}; groups: ${GROUPS.join(', ')}`)
+      process.exit(2)
+    }
+  }
+  config.groups = GROUPS.filter(g => wanted.includes(g)) as Group[]
+}
+if (values.reps != null) {
+  const reps = Number(values.reps)
+  if (!Number.isInteger(reps) || reps < 1) {
+    console.error('--reps must be a positive integer')
+    process.exit(2)
+  }
+  config.reps = reps
+}
+
+if (values['identify-delay'] != null) {
+  const ms = Number(values['identify-delay'])
+  if (!Number.isInteger(ms) || ms < 0) {
+    console.error('--identify-delay must be an integer >= 0 (milliseconds)')
+    process.exit(2)
+  }
+  config.peerkitIdentifyDelay = ms
+}
+if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
+
+console.log(`peerkit bench: ${config.mode} run of ${config.groups.join(', ')}`)
+const results = await runBenchmarks(config, line => { console.log(line) })
+console.log('\n' + markdownTable(results))
+if (!values['no-save']) {
+  const dir = values.out ?? fileURLToPath(new URL('../../../../benchmarks/results/', import.meta.url))
+  console.log(`written: ${writeResults(results, dir)}`)
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { WorkerProcess, compare, configFor, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import type { BenchResults, ResultRecord, Stats } from '../src/index.js'
+
+function assertStats (s: Stats | undefined, what: string, runs: number): void {
+  assert.ok(s != null, `${what}: missing`)
+  assert.equal(s.runs.length, runs, `${what}: ${s.runs.length} runs instead of ${runs}`)
+  for (const v of [s.median, s.min, s.max, ...s.runs]) assert.ok(Number.isFinite(v), `${what}: ${v} is not finite`)
+  assert.ok(s.min <= s.median && s.median <= s.max, `${what}: min ${s.min} median ${s.median} max ${s.max}`)
+}
+
+function assertComparison (r: ResultRecord, runs: number, positive = true): void {
+  assertStats(r.peerkit, `${r.id} peerkit`, runs)
+  assertStats(r.js, `${r.id} js`, runs)
+  if (positive) {
+    assert.ok(r.peerkit!.median > 0 && r.js!.median > 0, `${r.id}: non-positive median`)
+    assert.ok(r.ratio != null && Math.abs(r.ratio - r.peerkit!.median / r.js!.median) < 1e-9, `${r.id}: ratio ${r.ratio}`)
+  }
+}
+
+describe('bench harness', function () {
+  this.timeout(120_000)
+
+  describe('statistics and records', () => {
+    it('summarizes runs into median, min and max', () => {
+      assert.deepEqual(summarize([3, 1, 2]), { median: 2, min: 1, max: 3, runs: [3, 1, 2] })
+      assert.equal(summarize([4, 1, 2, 3]).median, 2.5)
+      assert.throws(() => summarize([]), RangeError)
+      assert.throws(() => summarize([1, Number.NaN]), RangeError)
+    })
+
+    it('computes the peerkit/js ratio and checks the target in the right direction', () => {
+      const up = compare({ id: 'a', group: 'throughput', title: 'a', unit: 'MiB/s', better: 'higher' }, { peerkit: [300, 310, 290], js: [100, 100, 120] }, 2.5)
+      assert.equal(up.ratio, 3)
+      assert.equal(up.met, true)
+      assert.equal(up.target, '>= 2.5')
+      const down = compare({ id: 'b', group: 'connections', title: 'b', unit: 'ms', better: 'lower' }, { peerkit: [10], js: [20] }, 0.25)
+      assert.equal(down.ratio, 0.5)
+      assert.equal(down.met, false)
+      const noise = compare({ id: 'c', group: 'memory', title: 'c', unit: 'KiB', better: 'lower' }, { peerkit: [5], js: [-3] }, 0.25)
+      assert.equal(noise.ratio, undefined)
+      assert.equal(noise.met, undefined)
+      assert.match(noise.note ?? '', /not computed/)
+    })
+
+    it('encodes sizes as 8 big-endian bytes and rejects other lengths', () => {
+      assert.equal(decodeSize(encodeSize(256 * 1024 * 1024)), 256 * 1024 * 1024)
+      assert.deepEqual([...encodeSize(258)], [0, 0, 0, 0, 0, 0, 1, 2])
+      assert.throws(() => decodeSize(new Uint8Array(7)), RangeError)
+    })
+  })
+
+  describe('workers', () => {
+    it('reports a failed command as an error naming the worker, and stops cleanly', async () => {
+      const w = await WorkerProcess.start('peerkit', 'client')
+      try {
+        await assert.rejects(w.cmd('no-such-command'), /peerkit client worker: .*unknown command no-such-command/)
+        await assert.rejects(w.cmd('push', { addr: 'not an address', bytes: 1 }), /peerkit client worker/)
+      } finally {
+        await w.stop()
+      }
+      await assert.rejects(w.cmd('usage'), /has exited/)
+    })
+  })
+
+  describe('a smoke run of every group, both implementations end to end', () => {
+    let res: BenchResults
+    let dir: string
+
+    before(async () => {
+      res = await runBenchmarks(configFor('smoke'))
+      dir = mkdtempSync(join(tmpdir(), 'peerkit-bench-'))
+    })
+
+    after(() => {
+      if (dir != null) rmSync(dir, { recursive: true, force: true })
+    })
+
+    it('describes the run and the machine', () => {
+      assert.equal(res.version, 1)
+      assert.equal(res.mode, 'smoke')
+      assert.ok(!Number.isNaN(Date.parse(res.date)))
+      assert.ok(res.machine.cpus > 0)
+      assert.match(res.versions.libp2p, /^\d+\.\d+\.\d+/)
+    })
+
+    it('measures throughput and CPU per GiB of both implementations', () => {
+      for (const id of ['throughput.noise+yamux.push', 'throughput.noise+yamux.pull', 'cpu.noise+yamux.sender', 'cpu.noise+yamux.receiver']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        // CPU per GiB is measured in both directions: one sample from each push and each pull
+        assertComparison(r, id.startsWith('cpu.') ? 2 : 1)
+      }
+      const push = res.results.find(r => r.id === 'throughput.noise+yamux.push')!
+      assert.equal(push.unit, 'MiB/s')
+      assert.equal(push.target, '>= 2.5')
+      assert.equal(typeof push.met, 'boolean')
+    })
+
+    it('measures connection setup, time to first stream and stream rates', () => {
+      for (const id of ['connections.sequential', 'connections.first-stream', 'streams.sequential', 'streams.concurrent']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        assertComparison(r, 1)
+      }
+      assert.equal(res.results.find(r => r.id === 'connections.first-stream')!.better, 'lower')
+    })
+
+    it('measures memory per idle connection (values may be noise at this size, but are finite)', () => {
+      for (const id of ['memory.4.rss', 'memory.4.heap']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        assertComparison(r, 1, false)
+      }
+    })
+
+    it('measures the ceilings and our share of the lower one', () => {
+      for (const id of ['ceiling.net', 'ceiling.chacha20-poly1305.encrypt', 'ceiling.chacha20-poly1305.decrypt']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        assertStats(r.reference, id, 1)
+        assert.ok(r.reference!.median > 0)
+      }
+      const f = res.results.find(r => r.id === 'ceiling.fraction.push')
+      assert.ok(f != null)
+      assertComparison(f, 1)
+    })
+
+    it('writes the json and the markdown table, without overwriting an earlier run', () => {
+      const first = writeResults(res, dir)
+      const second = writeResults(res, dir)
+      assert.notEqual(first, second)
+      assert.equal(readdirSync(dir).filter(f => f.endsWith('.md')).length, 2)
+      const back = JSON.parse(readFileSync(first, 'utf8')) as BenchResults
+      assert.deepEqual(back.results.map(r => r.id), res.results.map(r => r.id))
+      const table = markdownTable(res)
+      assert.equal(table.split('\n').filter(l => l.startsWith('| ') && !l.startsWith('| benchmark') && !l.startsWith('| ---')).length, res.results.length)
+      assert.match(table, /\| throughput noise\+yamux, push \(client → server\) \| MiB\/s ↑ \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/)
+    })
+  })
+})
