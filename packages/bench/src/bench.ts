@@ -3,7 +3,7 @@ import { createRequire } from 'node:module'
 import { arch, cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { comboName } from './config.js'
-import { summarize } from './stats.js'
+import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
 import type { CryptoResult, HoldResult, SamplesResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
@@ -33,6 +33,11 @@ export interface ResultRecord {
   reference?: Stats
   /** peerkit median / js-libp2p median. */
   ratio?: number
+  /**
+   * Median of the per-pair ratios (run i of peerkit / run i of js-libp2p, back to back): less
+   * sensitive than `ratio` to load that drifts during the run.
+   */
+  pairedRatio?: number
   /** The target for `ratio` (or for the peerkit value of a ceiling fraction), e.g. `>= 2.5`. */
   target?: string
   /** Whether the target is met. */
@@ -66,6 +71,8 @@ export interface BenchResults {
 export type Log = (line: string) => void
 
 const require = createRequire(import.meta.url)
+/** Pause after each run's collection, so background GC threads finish before the next run. */
+const QUIESCE_MS = 50
 const MIB = 1024 * 1024
 const GIB = 1024 * MIB
 
@@ -96,7 +103,11 @@ export function compare (fields: Omit<ResultRecord, 'peerkit' | 'js' | 'ratio' |
   // A ratio of non-positive numbers (e.g. a memory delta lost in noise at tiny sizes) means nothing.
   const ratio = js.median > 0 && peerkit.median > 0 ? peerkit.median / js.median : undefined
   const note = ratio == null ? 'ratio not computed: a median is not positive (noise at this size)' : fields.note
-  return { ...fields, peerkit, js, ratio, ...target(fields.better, ratio, wanted), ...(note != null ? { note } : {}) }
+  const pairs = runs.peerkit.length === runs.js.length && runs.js.every(v => v > 0) && runs.peerkit.every(v => v > 0)
+    ? runs.peerkit.map((v, i) => v / runs.js[i])
+    : []
+  const pairedRatio = ratio != null && pairs.length > 0 ? median(pairs) : undefined
+  return { ...fields, peerkit, js, ratio, ...(pairedRatio != null ? { pairedRatio } : {}), ...target(fields.better, ratio, wanted), ...(note != null ? { note } : {}) }
 }
 
 interface Pair {
@@ -116,6 +127,16 @@ async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<Co
 async function stopPairs (pairs: Record<ComparedImpl, Pair> | undefined): Promise<void> {
   if (pairs == null) return
   await stopAll(IMPLS.flatMap(i => [pairs[i].client, pairs[i].server]))
+}
+
+/**
+ * Lets a pair that just finished a run settle before the other implementation's run starts: a
+ * full collection in both processes (outside any measurement), so that neither run pays for the
+ * garbage the previous one left behind on the shared cores.
+ */
+async function quiesce (pair: Pair): Promise<void> {
+  await Promise.all([pair.server.cmd('usage', { gc: true }), pair.client.cmd('usage', { gc: true })])
+  await sleep(QUIESCE_MS)
 }
 
 function cpuSeconds (u: { user: number, system: number }): number {
@@ -156,6 +177,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
             cpu.sender[impl].push((dir === 'push' ? clientCpu : serverCpu) / gib)
             cpu.receiver[impl].push((dir === 'push' ? serverCpu : clientCpu) / gib)
             log(`  throughput ${name} ${dir} ${impl}: ${rates[dir][impl].at(-1)?.toFixed(1)} MiB/s`)
+            await quiesce(p[impl])
           }
         }
       }
@@ -210,11 +232,13 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
         const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: config.dials })
         rate[impl].push(r.count / (r.ms / 1000))
         log(`  connections ${impl}: ${rate[impl].at(-1)?.toFixed(1)} /s`)
+        await quiesce(p[impl])
       }
       for (const impl of IMPLS) {
         const r = await p[impl].client.cmd<SamplesResult>('firstStream', { addr: p[impl].server.addr, count: config.firstStreams })
         first[impl].push(summarize(r.samples).median)
         log(`  first stream ${impl}: ${first[impl].at(-1)?.toFixed(2)} ms`)
+        await quiesce(p[impl])
       }
     }
     const name = comboName(config.setupCombo)
@@ -245,11 +269,13 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
         const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.sequentialStreams, concurrency: 1 })
         seq[impl].push(r.count / (r.ms / 1000))
         log(`  streams sequential ${impl}: ${seq[impl].at(-1)?.toFixed(0)} /s`)
+        await quiesce(p[impl])
       }
       for (const impl of IMPLS) {
         const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.concurrentStreams, concurrency: config.concurrency })
         conc[impl].push(r.count / (r.ms / 1000))
         log(`  streams concurrent ${impl}: ${conc[impl].at(-1)?.toFixed(0)} /s`)
+        await quiesce(p[impl])
       }
     }
     const name = comboName(config.setupCombo)

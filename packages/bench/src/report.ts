@@ -19,7 +19,9 @@ function cell (s: Stats | undefined): string {
 
 function ratioCell (r: ResultRecord): string {
   if (r.ratio == null) return '—'
-  return `${r.ratio.toFixed(2)}x`
+  return r.pairedRatio != null && r.peerkit != null && r.peerkit.runs.length > 1
+    ? `${r.ratio.toFixed(2)}x (paired ${r.pairedRatio.toFixed(2)}x)`
+    : `${r.ratio.toFixed(2)}x`
 }
 
 function targetCell (r: ResultRecord): string {
@@ -32,7 +34,7 @@ export function markdownTable (res: BenchResults): string {
   const lines = [
     `peerkit vs js-libp2p ${res.versions.libp2p ?? ''}, ${res.mode} run of ${res.date} (${res.durationSeconds} s)`,
     `machine: ${res.machine.cpuModel}, ${res.machine.cpus} CPUs, ${res.machine.memoryGiB} GiB, ${res.machine.platform}, Linux ${res.machine.kernel}, Node.js ${res.machine.node}`,
-    `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better`,
+    `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better; peerkit/js is the ratio of the medians, "paired" the median of the run-by-run ratios`,
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',

@@ -35,6 +35,7 @@ describe('bench harness', function () {
     it('computes the peerkit/js ratio and checks the target in the right direction', () => {
       const up = compare({ id: 'a', group: 'throughput', title: 'a', unit: 'MiB/s', better: 'higher' }, { peerkit: [300, 310, 290], js: [100, 100, 120] }, 2.5)
       assert.equal(up.ratio, 3)
+      assert.ok(Math.abs((up.pairedRatio ?? 0) - 3) < 1e-9, `paired ${up.pairedRatio}`)
       assert.equal(up.met, true)
       assert.equal(up.target, '>= 2.5')
       const down = compare({ id: 'b', group: 'connections', title: 'b', unit: 'ms', better: 'lower' }, { peerkit: [10], js: [20] }, 0.25)

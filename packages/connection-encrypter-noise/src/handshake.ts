@@ -8,6 +8,7 @@ import { LENGTH_PREFIX_BYTES } from './constants.js'
 import { negotiateMuxer } from './muxer-negotiation.js'
 import { encodePayload, verifyPayload } from './payload.js'
 import { decryptSource, encryptSource } from './transport.js'
+import type { CipherState } from './cipher-state.js'
 import type { X25519KeyPair } from './crypto.js'
 import type { MuxerNegotiation } from './muxer-negotiation.js'
 import type { LocalIdentity, RemoteIdentity, VerifiedIdentityCache } from './payload.js'
@@ -116,12 +117,18 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
   if (negotiation.error != null) throw negotiation.error
 
   const keys = state.split()
-  const raw = stream.unwrap()
-  const secured: SecureStream = {
-    source: decryptSource(raw.source, keys.receive),
+  return { conn: secureStream(stream.unwrap(), keys.send, keys.receive), remote, streamMuxer: negotiation.muxer, handshakeHash: keys.handshakeHash }
+}
+
+/**
+ * The encrypted duplex over `raw`. Built outside `runHandshake` so that its closure keeps only the
+ * transport keys and the raw duplex alive, not the handshake's state.
+ */
+function secureStream (raw: SecureStream, send: CipherState, receive: CipherState): SecureStream {
+  return {
+    source: decryptSource(raw.source, receive),
     sink: async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
-      await raw.sink(encryptSource(source, keys.send))
+      await raw.sink(encryptSource(source, send))
     }
   }
-  return { conn: secured, remote, streamMuxer: negotiation.muxer, handshakeHash: keys.handshakeHash }
 }

@@ -87,7 +87,8 @@ describe('transport-interop ping (test-plans contract), peerkit <-> js-libp2p', 
           assert.equal(lines.length, 1, dialed.stdout)
           const result = JSON.parse(lines[0]) as PingResult
           assert.deepEqual(Object.keys(result).sort(), ['handshakePlusOneRTTMillis', 'pingRTTMilllis'])
-          assert.ok(result.pingRTTMilllis > 0 && Number.isFinite(result.pingRTTMilllis))
+          // >= 0: js-libp2p measures ping with Date.now(), so a fast loopback echo can report 0 ms.
+          assert.ok(result.pingRTTMilllis >= 0 && Number.isFinite(result.pingRTTMilllis))
           assert.ok(result.handshakePlusOneRTTMillis >= result.pingRTTMilllis)
         })
       }

@@ -135,45 +135,7 @@ export class Upgrader {
       await this.#gate(direction === 'inbound' ? 'denyInboundUpgradedConnection' : 'denyOutboundUpgradedConnection', remotePeer, maConn)
 
       // 3. the connection
-      const connectionLog = prefixLogger(connectionsLog, `${direction === 'outbound' ? 'out' : 'in'}:${++connectionCounter}`)
-      // Inbound streams can only arrive once the muxer is fed (below), after the connection exists.
-      const ready: { connection?: UpgradedConnection } = {}
-      const muxer = muxerFactory.createStreamMuxer({
-        direction,
-        log: connectionLog,
-        onIncomingStream: (stream) => {
-          if (ready.connection == null) {
-            stream.abort(new StreamStateError('Stream arrived before the connection was ready'))
-            return
-          }
-          void ready.connection.handleIncomingStream(stream)
-        }
-      })
-      const connection = ready.connection = new UpgradedConnection({
-        id: `${connectionCounter}`,
-        maConn,
-        remotePeer,
-        direction,
-        encryption: encrypter.protocol,
-        muxer,
-        log: connectionLog,
-        registrar: this.#init.registrar,
-        inboundStreamNegotiationTimeout: this.#init.inboundStreamNegotiationTimeout ?? 10_000,
-        outboundStreamNegotiationTimeout: this.#init.outboundStreamNegotiationTimeout ?? 10_000,
-        maxProtocolLength: this.#init.maxProtocolLength,
-        onClose: this.#init.onConnectionClose
-      })
-      const upgraded = connection
-      const fromRemote = muxer.sink(conn.source)
-      const toRemote = conn.sink(muxer.source)
-      connection.setOutbound(toRemote)
-      fromRemote.then(() => {
-        // The remote ended the connection: nothing more can arrive.
-        if (upgraded.status === 'open') void upgraded.close()
-      }, (err: Error) => { upgraded.abort(err) })
-      toRemote.then(() => {
-        upgraded.markClosed()
-      }, (err: Error) => { upgraded.abort(err) })
+      const connection = this.#connect(maConn, conn, muxerFactory, direction, remotePeer, encrypter.protocol)
       maConn.timeline.upgraded = Date.now()
       log('%s: upgraded connection to %s (%s, %s)', direction, remotePeer.toString(), encrypter.protocol, muxerFactory.protocol)
       return connection
@@ -185,5 +147,52 @@ export class Upgrader {
     } finally {
       signal.clear()
     }
+  }
+
+  /**
+   * Creates the muxer and the connection over the secured duplex and starts the two pipes. A method
+   * of its own so that the closures living as long as the connection (incoming streams, the pipes'
+   * ends) keep only what they use, not everything the upgrade went through.
+   */
+  #connect (maConn: MultiaddrConnection, conn: SecureStream, muxerFactory: StreamMuxerFactory, direction: Direction, remotePeer: PeerId, encryption: string): UpgradedConnection {
+    const connectionLog = prefixLogger(connectionsLog, `${direction === 'outbound' ? 'out' : 'in'}:${++connectionCounter}`)
+    // Inbound streams can only arrive once the muxer is fed (below), after the connection exists.
+    const ready: { connection?: UpgradedConnection } = {}
+    const muxer = muxerFactory.createStreamMuxer({
+      direction,
+      log: connectionLog,
+      onIncomingStream: (stream) => {
+        if (ready.connection == null) {
+          stream.abort(new StreamStateError('Stream arrived before the connection was ready'))
+          return
+        }
+        void ready.connection.handleIncomingStream(stream)
+      }
+    })
+    const connection = ready.connection = new UpgradedConnection({
+      id: `${connectionCounter}`,
+      maConn,
+      remotePeer,
+      direction,
+      encryption,
+      muxer,
+      log: connectionLog,
+      registrar: this.#init.registrar,
+      inboundStreamNegotiationTimeout: this.#init.inboundStreamNegotiationTimeout ?? 10_000,
+      outboundStreamNegotiationTimeout: this.#init.outboundStreamNegotiationTimeout ?? 10_000,
+      maxProtocolLength: this.#init.maxProtocolLength,
+      onClose: this.#init.onConnectionClose
+    })
+    const fromRemote = muxer.sink(conn.source)
+    const toRemote = conn.sink(muxer.source)
+    connection.setOutbound(toRemote)
+    fromRemote.then(() => {
+      // The remote ended the connection: nothing more can arrive.
+      if (connection.status === 'open') void connection.close()
+    }, (err: Error) => { connection.abort(err) })
+    toRemote.then(() => {
+      connection.markClosed()
+    }, (err: Error) => { connection.abort(err) })
+    return connection
   }
 }
