@@ -4,7 +4,7 @@
 // the defaults, decide how many connections and streams there are.
 //
 //   node workers/js.mjs --role server|client --security noise|plaintext --muxer yamux|mplex
-import './polyfill.mjs'
+import '../../../scripts/polyfills.cjs' // Promise.withResolvers for js-libp2p 3.x on Node 20
 import { identify } from '@libp2p/identify'
 import { mplex } from '@libp2p/mplex'
 import { noise } from '@libp2p/noise'

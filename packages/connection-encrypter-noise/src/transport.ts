@@ -234,22 +234,20 @@ function release (it: AnyIterator<unknown>): void {
 }
 
 /**
- * The encrypted connection's `source`: decrypts what `source` yields. A message cut off by the end
- * of the stream throws `UnexpectedEOFError`; a message that fails authentication throws
- * `DecryptionError`. Either way the underlying source is released (its `return()` is called).
- *
- * A plain iterator object rather than an async generator: every chunk costs one call into the
- * underlying iterator and one decode, with no generator machinery in between.
+ * A plain iterator object that maps each chunk of `source` through `transform` (no generator stage
+ * per chunk). `transform` may return nothing for a chunk that produced no output yet; `onEnd` runs
+ * when the source ends and may throw. On any error the source is released.
  */
-class DecryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+abstract class TransformingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
   readonly #source: AnyIterator<Uint8Array | Uint8ArrayList>
-  readonly #decoder: FrameDecoder
   #done = false
 
-  constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
+  constructor (source: Source<Uint8Array | Uint8ArrayList>) {
     this.#source = iteratorOf(source)
-    this.#decoder = new FrameDecoder(cipher)
   }
+
+  protected abstract transform (chunk: unknown): Uint8Array | Uint8ArrayList | undefined
+  protected onEnd (): void {}
 
   async next (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
     if (this.#done) return DONE
@@ -258,13 +256,11 @@ class DecryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, vo
         const result = await this.#source.next()
         if (result.done === true) {
           this.#done = true
-          if (this.#decoder.buffered > 0) {
-            throw new UnexpectedEOFError(`The connection ended inside a Noise message (${this.#decoder.buffered} bytes of it received)`)
-          }
+          this.onEnd()
           return DONE
         }
-        const plaintext = this.#decoder.decode(result.value)
-        if (plaintext != null) return { done: false, value: plaintext }
+        const out = this.transform(result.value)
+        if (out != null) return { done: false, value: out }
       }
     } catch (err) {
       if (!this.#done) {
@@ -294,60 +290,48 @@ class DecryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, vo
 }
 
 /**
- * The source the encrypted connection's `sink` hands to the underlying sink: `source`, encrypted
- * chunk by chunk (a chunk of up to 65519 bytes, small muxer frames included, becomes one Noise
- * message). A plain iterator object: no generator stage per chunk.
+ * The encrypted connection's `source`: Noise messages reassembled from whatever chunking the
+ * transport produced, decrypted, and yielded as plaintext. A message cut off by the end of the
+ * stream throws `UnexpectedEOFError`; a message that fails authentication throws
+ * `DecryptionError`. Either way the underlying source is released (its `return()` is called).
  */
-class EncryptingSource implements AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
-  readonly #source: AnyIterator<Uint8Array | Uint8ArrayList>
-  readonly #cipher: CipherState
-  #done = false
+class DecryptingSource extends TransformingSource {
+  readonly #decoder: FrameDecoder
 
   constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
-    this.#source = iteratorOf(source)
+    super(source)
+    this.#decoder = new FrameDecoder(cipher)
+  }
+
+  protected transform (chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
+    return this.#decoder.decode(chunk) ?? undefined
+  }
+
+  protected override onEnd (): void {
+    if (this.#decoder.buffered > 0) {
+      throw new UnexpectedEOFError(`The connection ended inside a Noise message (${this.#decoder.buffered} bytes of it received)`)
+    }
+  }
+}
+
+/**
+ * The source the encrypted connection's `sink` hands to the underlying sink: `source`, encrypted
+ * chunk by chunk (a chunk of up to 65519 bytes, small muxer frames included, becomes one Noise
+ * message).
+ */
+class EncryptingSource extends TransformingSource {
+  readonly #cipher: CipherState
+
+  constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
+    super(source)
     this.#cipher = cipher
   }
 
-  async next (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
-    if (this.#done) return DONE
-    try {
-      while (true) {
-        const result = await this.#source.next()
-        if (result.done === true) {
-          this.#done = true
-          return DONE
-        }
-        const chunk: unknown = result.value
-        if (!(chunk instanceof Uint8Array) && !isUint8ArrayList(chunk)) {
-          throw new InvalidParametersError(`The Noise connection's sink was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
-        }
-        const encrypted = encryptChunk(this.#cipher, chunk)
-        if (encrypted != null) return { done: false, value: encrypted }
-      }
-    } catch (err) {
-      if (!this.#done) {
-        this.#done = true
-        release(this.#source)
-      }
-      throw err
+  protected transform (chunk: unknown): Uint8Array | Uint8ArrayList | undefined {
+    if (!(chunk instanceof Uint8Array) && !isUint8ArrayList(chunk)) {
+      throw new InvalidParametersError(`The Noise connection's sink was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
     }
-  }
-
-  async return (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
-    if (!this.#done) {
-      this.#done = true
-      release(this.#source)
-    }
-    return DONE
-  }
-
-  async throw (err?: unknown): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
-    await this.return()
-    throw err
-  }
-
-  [Symbol.asyncIterator] (): this {
-    return this
+    return encryptChunk(this.#cipher, chunk) ?? undefined
   }
 }
 

@@ -41,4 +41,4 @@ export {
 } from './keys/secp256k1.js'
 export { RSAPublicKey, RSAPrivateKey, RSA_MIN_BITS, RSA_MAX_BITS, RSA_DEFAULT_BITS } from './keys/rsa.js'
 export { ECDSAPublicKey, ECDSAPrivateKey, ECDSA_CURVES, ecdsaSignatureToP1363, ecdsaSignatureFromP1363 } from './keys/ecdsa.js'
-export { sha256 } from './util.js'
+export { sha256, equalBytes } from './util.js'

@@ -5,25 +5,13 @@
 import { peerIdSymbol } from '@peerkit/interfaces'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
+import { equalBytes } from '@peerkit/crypto'
 import { multihashFromText } from './text.js'
 import type { KeyType, PeerId, PublicKey } from '@peerkit/interfaces'
 import type { PeerIdCID, PeerIdMultihash } from '@peerkit/crypto'
 
 /** The multicodec code of `libp2p-key`. */
 const LIBP2P_KEY_CODE = 0x72
-
-/** Byte-wise equality. */
-export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) {
-    return false
-  }
-  for (let i = 0; i < a.byteLength; i++) {
-    if (a[i] !== b[i]) {
-      return false
-    }
-  }
-  return true
-}
 
 /** A libp2p PeerId: a multihash of a public key, with the key when it is known. */
 export class PeerIdImpl implements PeerId {

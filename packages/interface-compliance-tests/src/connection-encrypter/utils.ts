@@ -5,6 +5,7 @@
 import { createHook } from 'node:async_hooks'
 import { sep } from 'node:path'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { within } from '../utils.js'
 import type { AsyncHook } from 'node:async_hooks'
 
 /** The outcome of a promise, without throwing. */
@@ -19,23 +20,7 @@ export async function settle<T> (promise: Promise<T>): Promise<Settled<T>> {
   }
 }
 
-/**
- * Resolves or rejects like `promise`, but rejects with a descriptive error if it has not settled
- * after `ms` milliseconds. The timer is cleared either way.
- */
-export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`${what} did not settle within ${ms}ms`)) }, ms)
-      })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { within }
 
 /** True if `promise` settles within `ms` (its rejection is then rethrown), false otherwise. */
 export async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {

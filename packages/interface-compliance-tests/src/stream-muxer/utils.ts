@@ -14,20 +14,7 @@ export async function sleep (ms: number): Promise<void> {
   await new Promise<void>(resolve => setTimeout(resolve, ms))
 }
 
-/** Rejects with an error naming `what` unless `promise` settles within `ms`. Clears its timer. */
-export async function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`${what}: did not happen within ${ms}ms`)) }, ms)
-      })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { within } from '../utils.js'
 
 /** Polls `condition` every few ms; rejects naming `what` if it is still false after `ms`. */
 export async function until (condition: () => boolean, ms: number, what: string): Promise<void> {

@@ -23,20 +23,7 @@ export function deferred<T> (): Deferred<T> {
   return { promise, resolve, reject }
 }
 
-/** Rejects with an error naming `what` unless `promise` settles within `ms`. Clears its timer. */
-export async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => { reject(new Error(`${what} did not happen within ${ms}ms`)) }, ms)
-      })
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+export { within as withTimeout } from '../utils.js'
 
 /** Resolves after `ms` milliseconds. */
 export async function delay (ms: number): Promise<void> {
