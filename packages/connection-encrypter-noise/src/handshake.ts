@@ -127,8 +127,7 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
 function secureStream (raw: SecureStream, send: CipherState, receive: CipherState): SecureStream {
   return {
     source: decryptSource(raw.source, receive),
-    sink: async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
-      await raw.sink(encryptSource(source, send))
-    }
+    // Returns the raw sink's promise instead of awaiting it: nothing suspended per connection.
+    sink: async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => raw.sink(encryptSource(source, send))
   }
 }

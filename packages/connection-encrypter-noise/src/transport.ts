@@ -249,26 +249,43 @@ abstract class TransformingSource implements AsyncGenerator<Uint8Array | Uint8Ar
   protected abstract transform (chunk: unknown): Uint8Array | Uint8ArrayList | undefined
   protected onEnd (): void {}
 
+  /**
+   * Chained promises rather than an awaiting async method: a connection that waits for data parks
+   * a promise reaction here, not a suspended frame with its context.
+   */
   async next (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {
     if (this.#done) return DONE
+    let pending: Promise<IteratorResult<Uint8Array | Uint8ArrayList>> | IteratorResult<Uint8Array | Uint8ArrayList>
     try {
-      while (true) {
-        const result = await this.#source.next()
-        if (result.done === true) {
-          this.#done = true
-          this.onEnd()
-          return DONE
-        }
-        const out = this.transform(result.value)
-        if (out != null) return { done: false, value: out }
-      }
+      pending = this.#source.next()
     } catch (err) {
-      if (!this.#done) {
-        this.#done = true
-        release(this.#source)
-      }
-      throw err
+      return this.#onError(err)
     }
+    return Promise.resolve(pending).then(this.#onResult, this.#onError)
+  }
+
+  readonly #onResult = (result: IteratorResult<Uint8Array | Uint8ArrayList>): IteratorResult<Uint8Array | Uint8ArrayList, void> | Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> => {
+    try {
+      if (result.done === true) {
+        this.#done = true
+        this.onEnd()
+        return DONE
+      }
+      const out = this.transform(result.value)
+      // Nothing to emit yet (e.g. half a message): read on.
+      if (out == null) return this.next()
+      return { done: false, value: out }
+    } catch (err) {
+      return this.#onError(err)
+    }
+  }
+
+  readonly #onError = (err: unknown): never => {
+    if (!this.#done) {
+      this.#done = true
+      release(this.#source)
+    }
+    throw err
   }
 
   async return (): Promise<IteratorResult<Uint8Array | Uint8ArrayList, void>> {

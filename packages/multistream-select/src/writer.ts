@@ -123,7 +123,8 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
     this.#appIsAsync = isAsync
     this.#start()
     this.#wakeUp()
-    await this.#sinkPromise
+    // Returned, not awaited: no suspended frame per connection for as long as it lives.
+    return this.#sinkPromise
   }
 
   #start (): void {
@@ -276,5 +277,5 @@ function closeIterator (it: AnyIterator): void {
 /** The stream's sink as a plain function, keeping `this` for sinks written as methods. */
 export function originalSink (stream: ByteDuplex): (source: Source<Chunk>) => Promise<void> {
   const sink = stream.sink
-  return async (source) => { await sink.call(stream, source) }
+  return async (source) => sink.call(stream, source)
 }

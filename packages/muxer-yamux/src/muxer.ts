@@ -260,14 +260,21 @@ export class YamuxMuxer implements StreamMuxer {
    * long-lived "stopped" promise, this leaves nothing behind per chunk.
    */
   async #nextInput (iterator: AsyncIterator<Uint8Array | Uint8ArrayList> | Iterator<Uint8Array | Uint8ArrayList>): Promise<IteratorResult<Uint8Array | Uint8ArrayList> | typeof STOPPED> {
-    try {
-      return await new Promise((resolve, reject) => {
-        this.#interruptRead = () => { resolve(STOPPED) }
-        Promise.resolve(iterator.next()).then(resolve, reject)
+    // Not an awaiting async frame: an idle connection parks only this promise and its reactions.
+    return new Promise((resolve, reject) => {
+      const interrupt = (): void => { resolve(STOPPED) }
+      this.#interruptRead = interrupt
+      const settled = (): void => {
+        if (this.#interruptRead === interrupt) this.#interruptRead = undefined
+      }
+      Promise.resolve(iterator.next()).then(result => {
+        settled()
+        resolve(result)
+      }, (err: unknown) => {
+        settled()
+        reject(err)
       })
-    } finally {
-      this.#interruptRead = undefined
-    }
+    })
   }
 
   #isClosed (): boolean {

@@ -3,9 +3,9 @@
  * the constructor trusts its arguments.
  */
 import { peerIdSymbol } from '@peerkit/interfaces'
-import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import { equalBytes } from '@peerkit/crypto'
+import { base58btcEncode } from './base58.js'
 import { multihashFromText } from './text.js'
 import type { KeyType, PeerId, PublicKey } from '@peerkit/interfaces'
 import type { PeerIdCID, PeerIdMultihash } from '@peerkit/crypto'
@@ -49,7 +49,7 @@ export class PeerIdImpl implements PeerId {
   /** The base58btc multihash text, e.g. `12D3KooW...` or `Qm...` (computed once). */
   toString (): string {
     if (this.#string == null) {
-      this.#string = base58btc.baseEncode(this.#multihash.bytes)
+      this.#string = base58btcEncode(this.#multihash.bytes)
     }
     return this.#string
   }

@@ -1,5 +1,5 @@
 import { multiaddr as toMultiaddr } from '@multiformats/multiaddr'
-import { AbortError, ConnectionDeniedError, DialError, InvalidParametersError, LimitExceededError, NotStartedError, TransportDialError, isPeerId } from '@peerkit/interfaces'
+import { AbortError, ConnectionDeniedError, DialError, InvalidParametersError, LimitExceededError, NotStartedError, TimeoutError, TransportDialError, isPeerId } from '@peerkit/interfaces'
 import { peerIdFromString } from '@peerkit/peer-id'
 import { memoryPeerStore } from '@peerkit/peer-store'
 import { Upgrader } from '@peerkit/upgrader'
@@ -54,6 +54,9 @@ export interface SwarmInit {
   log?: Logger
 }
 
+/** PeerIds parsed from dialled addresses that are kept (first in, first out). */
+const PARSED_PEER_ID_CACHE_SIZE = 128
+
 interface PendingDial {
   promise: Promise<Connection>
   controller: AbortController
@@ -79,6 +82,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
   readonly #dialSlots: Semaphore
   readonly #observed = new Map<string, { multiaddr: Multiaddr, reporters: Set<string> }>()
   #shutdown = new AbortController()
+  readonly #parsedPeerIds = new Map<string, PeerId>()
   #started = false
 
   constructor (init: SwarmInit) {
@@ -323,7 +327,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       }
       const controller = new AbortController()
       const entry: PendingDial = { controller, waiters: 0, promise: Promise.resolve() as unknown as Promise<Connection> }
-      entry.promise = this.#dial(peerId, addrs, controller.signal).finally(() => {
+      entry.promise = this.#dial(peerId, addrs, controller).finally(() => {
         if (this.#pendingDials.get(key) === entry) this.#pendingDials.delete(key)
       })
       entry.promise.catch(() => {})
@@ -364,11 +368,38 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     const ids = new Set(addrs.map(a => peerIdStringOf(a)).filter((id): id is string => id != null))
     if (ids.size > 1) throw new InvalidParametersError('The addresses name different peers')
     const [id] = [...ids]
-    return { peerId: id != null ? peerIdFromString(id) : undefined, addrs }
+    return { peerId: id != null ? this.#peerIdOf(id) : undefined, addrs }
   }
 
-  async #dial (peerId: PeerId | undefined, addrs: Multiaddr[], cancel: AbortSignal): Promise<Connection> {
-    const signal = anySignal([cancel, this.#shutdown.signal], this.#init.dialTimeout ?? 10_000, 'dial')
+  /** Parses PeerId text, remembering the last few: a node dials the same peers again and again. */
+  #peerIdOf (id: string): PeerId {
+    let peerId = this.#parsedPeerIds.get(id)
+    if (peerId == null) {
+      peerId = peerIdFromString(id)
+      if (this.#parsedPeerIds.size >= PARSED_PEER_ID_CACHE_SIZE) {
+        const oldest = this.#parsedPeerIds.keys().next().value
+        if (oldest != null) this.#parsedPeerIds.delete(oldest)
+      }
+      this.#parsedPeerIds.set(id, peerId)
+    }
+    return peerId
+  }
+
+  /**
+   * One dial, bounded by `controller`: aborted when every caller gave up, when the swarm stops, or
+   * after `dialTimeout` (one signal for all three rather than a combination of several).
+   */
+  async #dial (peerId: PeerId | undefined, addrs: Multiaddr[], controller: AbortController): Promise<Connection> {
+    const signal = controller.signal
+    const shutdown = this.#shutdown.signal
+    const onShutdown = (): void => { controller.abort(shutdown.reason) }
+    if (shutdown.aborted) onShutdown()
+    else shutdown.addEventListener('abort', onShutdown, { once: true })
+    const dialTimeout = this.#init.dialTimeout ?? 10_000
+    const timer = dialTimeout > 0 && dialTimeout < Infinity
+      ? setTimeout(() => { controller.abort(new TimeoutError(`dial timed out after ${dialTimeout}ms`, dialTimeout)) }, dialTimeout)
+      : undefined
+    timer?.unref?.()
     const attempts: DialAttempt[] = []
     const peerName = peerId?.toString()
     try {
@@ -408,7 +439,8 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       if (signal.aborted && attempts.length === 0) throw signal.reason instanceof Error ? signal.reason : new AbortError()
       throw new DialError(attempts, peerName, `Dial${peerName != null ? ` to ${peerName}` : ''} failed: ${(err as Error).message}`, { cause: err })
     } finally {
-      signal.clear()
+      if (timer != null) clearTimeout(timer)
+      shutdown.removeEventListener('abort', onShutdown)
     }
   }
 
@@ -430,13 +462,16 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
   /** Dials addresses in rank order, a few at a time; the first upgraded connection wins. */
   async #dialAddresses (peerId: PeerId | undefined, addrs: Multiaddr[], attempts: DialAttempt[], signal: AbortSignal): Promise<Connection> {
     const perPeer = Math.max(1, this.#init.maxParallelDialsPerPeer ?? 4)
+    if (addrs.length === 1 || perPeer === 1) return this.#dialInTurn(peerId, addrs, attempts, signal)
     const winner = new AbortController()
     const combined = anySignal([signal, winner.signal])
     let next = 0
+    let inFlight = 0
     let result: Connection | undefined
     const worker = async (): Promise<void> => {
       while (result == null && next < addrs.length && !combined.aborted) {
         const addr = addrs[next++]
+        inFlight++
         try {
           const conn = await this.#dialAddress(addr, peerId, combined)
           if (result != null) {
@@ -445,9 +480,12 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
             return
           }
           result = conn
-          winner.abort(new AbortError('Another address connected first'))
+          // Cancel the other attempts, if any are still running (an error costs a stack trace).
+          if (inFlight > 1) winner.abort(new AbortError('Another address connected first'))
         } catch (err) {
           if (result == null) attempts.push({ address: addr.toString(), error: err as Error })
+        } finally {
+          inFlight--
         }
       }
     }
@@ -461,6 +499,30 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       return result
     }
     // Addresses never tried because the deadline or a cancel came first.
+    for (const addr of addrs.slice(next)) {
+      attempts.push({ address: addr.toString(), error: signal.reason instanceof Error ? signal.reason : new AbortError() })
+    }
+    throw new DialError(attempts, peerId?.toString())
+  }
+
+  /**
+   * Dials addresses one after the other (a single address, or `maxParallelDialsPerPeer: 1`): no
+   * race to arbitrate, so no signal of its own to cancel the losers.
+   */
+  async #dialInTurn (peerId: PeerId | undefined, addrs: Multiaddr[], attempts: DialAttempt[], signal: AbortSignal): Promise<Connection> {
+    let next = 0
+    while (next < addrs.length && !signal.aborted) {
+      const addr = addrs[next++]
+      let conn: Connection
+      try {
+        conn = await this.#dialAddress(addr, peerId, signal)
+      } catch (err) {
+        attempts.push({ address: addr.toString(), error: err as Error })
+        continue
+      }
+      this.#addConnection(conn)
+      return conn
+    }
     for (const addr of addrs.slice(next)) {
       attempts.push({ address: addr.toString(), error: signal.reason instanceof Error ? signal.reason : new AbortError() })
     }

@@ -314,9 +314,12 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       this.#endRead()
       return READ_DONE
     }
-    await new Promise<void>(resolve => { this.#readWaiter = resolve })
-    return this.#nextChunk()
+    // A read that has to wait is parked as one promise reaction rather than a suspended async
+    // frame, which (with its context) would live as long as the connection stays idle.
+    return new Promise<void>(resolve => { this.#readWaiter = resolve }).then(this.#nextChunkBound)
   }
+
+  readonly #nextChunkBound = async (): Promise<IteratorResult<Uint8Array>> => this.#nextChunk()
 
   /** The reader is done (end, error or `return()`): release a pending read and drop what is queued. */
   #endRead (): void {

@@ -301,7 +301,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
         if (this.#handoff != null) throw new StreamStateError('sink already called')
         this.#handoff = source
         this.#wake?.()
-        await sinkPromise
+        return sinkPromise
       }
     }
     return duplex
