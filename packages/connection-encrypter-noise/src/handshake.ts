@@ -2,12 +2,12 @@
  * Runs the XX handshake over a connection: framing, payload exchange and verification, early muxer
  * negotiation, and the switch to transport encryption.
  */
-import { ByteStream } from '@peerkit/utils'
+import { ByteStream, claimByteChannel, currentByteChannelOffer, offerByteChannel } from '@peerkit/utils'
 import { XXHandshakeState } from './handshake-state.js'
 import { LENGTH_PREFIX_BYTES } from './constants.js'
 import { negotiateMuxer } from './muxer-negotiation.js'
 import { encodePayload, verifyPayload } from './payload.js'
-import { decryptSource, encryptSource } from './transport.js'
+import { FrameDecoder, NoiseByteChannel, decryptSource, encryptSource } from './transport.js'
 import type { CipherState } from './cipher-state.js'
 import type { X25519KeyPair } from './crypto.js'
 import type { MuxerNegotiation } from './muxer-negotiation.js'
@@ -125,9 +125,18 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
  * transport keys and the raw duplex alive, not the handshake's state.
  */
 function secureStream (raw: SecureStream, send: CipherState, receive: CipherState): SecureStream {
-  return {
-    source: decryptSource(raw.source, receive),
+  const decoder = new FrameDecoder(receive)
+  const secured: SecureStream = {
+    source: decryptSource(raw.source, decoder),
     // Returns the raw sink's promise instead of awaiting it: nothing suspended per connection.
     sink: async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => raw.sink(encryptSource(source, send))
   }
+  // The push-based path: when the raw connection offers a byte channel, so does the encrypted one.
+  if (currentByteChannelOffer(raw) != null) {
+    offerByteChannel(secured, () => {
+      const channel = claimByteChannel(raw)
+      return channel == null ? undefined : new NoiseByteChannel(channel, send, decoder)
+    })
+  }
+  return secured
 }

@@ -6,7 +6,7 @@ import { InvalidMessageError, InvalidParametersError, UnexpectedEOFError } from 
 import { Uint8ArrayList, isUint8ArrayList } from 'uint8arraylist'
 import { LENGTH_PREFIX_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './constants.js'
 import type { CipherState } from './cipher-state.js'
-import type { Source } from '@peerkit/interfaces'
+import type { ByteChannel, ByteChannelReceiver, Source } from '@peerkit/interfaces'
 
 /** Frames whose plaintext is at most this long are emitted as one contiguous buffer. */
 const CONTIGUOUS_FRAME_BYTES = 2048
@@ -315,9 +315,9 @@ abstract class TransformingSource implements AsyncGenerator<Uint8Array | Uint8Ar
 class DecryptingSource extends TransformingSource {
   readonly #decoder: FrameDecoder
 
-  constructor (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState) {
+  constructor (source: Source<Uint8Array | Uint8ArrayList>, decoder: FrameDecoder) {
     super(source)
-    this.#decoder = new FrameDecoder(cipher)
+    this.#decoder = decoder
   }
 
   protected transform (chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
@@ -352,9 +352,80 @@ class EncryptingSource extends TransformingSource {
   }
 }
 
+/**
+ * The encrypted connection as a byte channel over the raw connection's: each chunk received is
+ * decrypted as it arrives and handed on in the same call, each write is encrypted and written in
+ * the same call. A message that fails authentication, or a connection that ends inside one, fails
+ * the receiver (`DecryptionError`, `UnexpectedEOFError`) and nothing more is delivered.
+ */
+export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
+  readonly #raw: ByteChannel
+  readonly #send: CipherState
+  readonly #decoder: FrameDecoder
+  #receiver?: ByteChannelReceiver
+  #done = false
+
+  /**
+   * @param decoder - decodes what arrives; pass the one the connection's source used so far, so a
+   * message it had begun to receive is completed here
+   */
+  constructor (raw: ByteChannel, send: CipherState, decoder: FrameDecoder) {
+    this.#raw = raw
+    this.#send = send
+    this.#decoder = decoder
+  }
+
+  attach (receiver: ByteChannelReceiver): void {
+    this.#receiver = receiver
+    this.#raw.attach(this)
+  }
+
+  write (data: Uint8Array | Uint8ArrayList): boolean {
+    const frames = encryptChunk(this.#send, data)
+    return frames == null ? true : this.#raw.write(frames)
+  }
+
+  async end (): Promise<void> {
+    return this.#raw.end()
+  }
+
+  onData (data: Uint8Array | Uint8ArrayList): void {
+    if (this.#done) return
+    let plaintext: Uint8Array | Uint8ArrayList | undefined
+    try {
+      plaintext = this.#decoder.decode(data)
+    } catch (err) {
+      this.onError(err instanceof Error ? err : new Error(String(err)))
+      return
+    }
+    if (plaintext != null) this.#receiver?.onData(plaintext)
+  }
+
+  onEnd (): void {
+    if (this.#done) return
+    if (this.#decoder.buffered > 0) {
+      this.onError(new UnexpectedEOFError(`The connection ended inside a Noise message (${this.#decoder.buffered} bytes of it received)`))
+      return
+    }
+    this.#done = true
+    this.#receiver?.onEnd()
+  }
+
+  onError (err: Error): void {
+    if (this.#done) return
+    this.#done = true
+    this.#receiver?.onError(err)
+  }
+
+  onDrain (): void {
+    // Writing goes on after the remote ended its side.
+    this.#receiver?.onDrain()
+  }
+}
+
 /** The decrypting source of an encrypted connection (see `DecryptingSource`). */
-export function decryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
-  return new DecryptingSource(source, cipher)
+export function decryptSource (source: Source<Uint8Array | Uint8ArrayList>, cipher: CipherState | FrameDecoder): AsyncGenerator<Uint8Array | Uint8ArrayList, void, undefined> {
+  return new DecryptingSource(source, cipher instanceof FrameDecoder ? cipher : new FrameDecoder(cipher))
 }
 
 /** What the encrypted connection's `sink` hands to the underlying sink (see `EncryptingSource`). */

@@ -5,6 +5,7 @@
  * other package depends on this one and never on a sibling's internals.
  */
 export * from './abort.js'
+export * from './byte-channel.js'
 export * from './components.js'
 export * from './connection-encrypter.js'
 export * from './connection-gater.js'

@@ -1,7 +1,8 @@
 import { LimitExceededError } from '@peerkit/interfaces'
 import { ByteStream, throwIfAborted } from '@peerkit/utils'
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_MESSAGE_LENGTH, LIST } from './constants.js'
-import { HEADER_FRAME, NA_FRAME, checkLength, checkProtocols, concat, defaultLog, encodeListResponse, encodeMessage, readHeader, readText, unusedSink } from './messages.js'
+import { HEADER_FRAME, NA_FRAME, checkLength, checkProtocols, concat, defaultLog, encodeListResponse, encodeMessage, readHeader, readText } from './messages.js'
+import { offerNegotiatedChannel, readerDuplex } from './channel.js'
 import { NegotiationWriter, originalSink } from './writer.js'
 import type { HandleOptions, ProtocolStream } from './options.js'
 import type { ByteDuplex } from '@peerkit/utils'
@@ -36,7 +37,8 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
   const log = options.log ?? defaultLog
 
   const writer = new NegotiationWriter(originalSink(stream))
-  const bs = new ByteStream({ source: stream.source, sink: unusedSink })
+  const reader = readerDuplex(stream)
+  const bs = new ByteStream(reader)
   const readOptions = { signal: options.signal, maxLength: maxMessageLength, limit: 'maxMessageLength' }
   try {
     await readHeader(bs, readOptions)
@@ -71,6 +73,7 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
         })
         stream.source = bs.unwrap().source as S['source']
         stream.sink = writer.sink as S['sink']
+        offerNegotiatedChannel(stream, reader, writer)
         log('handled "%s" (answer joined to our first write)', message)
         return { stream, protocol: message }
       }
@@ -78,6 +81,7 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
       if (selected) {
         stream.source = bs.unwrap().source as S['source']
         stream.sink = writer.sink as S['sink']
+        offerNegotiatedChannel(stream, reader, writer)
         log('handled "%s"', message)
         return { stream, protocol: message }
       }

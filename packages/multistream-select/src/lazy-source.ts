@@ -1,7 +1,8 @@
 import { InvalidMessageError, UnsupportedProtocolError } from '@peerkit/interfaces'
 import { ByteStream } from '@peerkit/utils'
 import { NOT_AVAILABLE } from './constants.js'
-import { printable, readHeader, readText, unusedSink } from './messages.js'
+import { printable, readHeader, readText } from './messages.js'
+import { offerNegotiatedChannel } from './channel.js'
 import type { NegotiationWriter } from './writer.js'
 import type { Logger } from '@peerkit/interfaces'
 import type { ByteDuplex } from '@peerkit/utils'
@@ -14,6 +15,8 @@ const DONE: IteratorResult<Chunk, undefined> = { done: true, value: undefined }
 /** Everything the optimistic source needs to finish the negotiation on its first read. */
 export interface LazySourceInit {
   stream: ByteDuplex
+  /** The duplex the answer is read through (the stream's source at proposal time, see `readerDuplex`). */
+  reader: ByteDuplex
   writer: NegotiationWriter
   protocol: string
   maxMessageLength: number
@@ -36,7 +39,12 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
 
   constructor (init: LazySourceInit) {
     this.#init = init
-    this.#original = init.stream.source
+    this.#original = init.reader.source as AsyncIterable<Chunk>
+  }
+
+  /** The listener accepted the proposal and its answer has been read. */
+  get confirmed (): boolean {
+    return this.#raw != null && !this.#done
   }
 
   next (): Promise<IteratorResult<Chunk, undefined>> {
@@ -66,8 +74,8 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
   }
 
   async #readAnswer (): Promise<void> {
-    const { stream, protocol, maxMessageLength, log } = this.#init
-    const bs = new ByteStream({ source: this.#original, sink: unusedSink })
+    const { stream, reader, writer, protocol, maxMessageLength, log } = this.#init
+    const bs = new ByteStream(reader)
     const readOptions = { maxLength: maxMessageLength, limit: 'maxMessageLength' }
     await readHeader(bs, readOptions)
     const answer = await readText(bs, readOptions)
@@ -81,6 +89,7 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     const { source } = bs.unwrap()
     this.#raw = source[Symbol.asyncIterator]()
     stream.source = source
+    offerNegotiatedChannel(stream, reader, writer)
   }
 
   /** Stops reading: the raw source (or, before negotiation, the original one) is closed too. */

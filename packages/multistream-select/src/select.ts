@@ -3,6 +3,7 @@ import { ByteStream, throwIfAborted } from '@peerkit/utils'
 import { DEFAULT_MAX_LIST_LENGTH, DEFAULT_MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PROTOCOL_ID } from './constants.js'
 import { LazySource } from './lazy-source.js'
 import { HEADER_FRAME, LS_FRAME, checkLength, checkProtocols, concat, decodeListResponse, defaultLog, encodeMessage, printable, readHeader, readMessage, readText, unusedSink } from './messages.js'
+import { offerNegotiatedChannel, readerDuplex } from './channel.js'
 import { NegotiationWriter, originalSink } from './writer.js'
 import type { LsOptions, ProtocolList, ProtocolStream, SelectOptions } from './options.js'
 import type { Logger } from '@peerkit/interfaces'
@@ -46,7 +47,7 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
   }
 
   const writer = new NegotiationWriter(originalSink(stream))
-  const shadow: ByteDuplex = { source: stream.source, sink: unusedSink }
+  const shadow = readerDuplex(stream)
   const bs = new ByteStream(shadow)
   const readOptions = { signal: options.signal, maxLength: maxMessageLength, limit: 'maxMessageLength' }
   try {
@@ -65,6 +66,7 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
       if (answer === protocol) {
         stream.source = bs.unwrap().source as S['source']
         stream.sink = writer.sink as S['sink']
+        offerNegotiatedChannel(stream, shadow, writer)
         log('selected "%s"', protocol)
         return { stream, protocol }
       }
@@ -83,9 +85,12 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
 function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string, maxMessageLength: number, log: Logger): ProtocolStream<S> {
   log.trace('select: optimistic proposal of "%s"', protocol)
   const writer = new NegotiationWriter(originalSink(stream), concat(HEADER_FRAME, encodeMessage(protocol)))
-  const source = new LazySource({ stream, writer, protocol, maxMessageLength, log })
+  const reader = readerDuplex(stream)
+  const source = new LazySource({ stream, reader, writer, protocol, maxMessageLength, log })
   stream.source = source as unknown as S['source']
   stream.sink = writer.sink as S['sink']
+  // A layer built on the stream now (a handshake) can pass the channel on once the answer is in.
+  offerNegotiatedChannel(stream, reader, writer, () => source.confirmed)
   return { stream, protocol }
 }
 

@@ -67,6 +67,14 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
     this.#held = prefix
   }
 
+  /**
+   * Nothing held back, queued or handed out unconfirmed, and still open: everything written has
+   * been taken by the original sink.
+   */
+  get idle (): boolean {
+    return this.#held == null && this.#queue.length === 0 && this.#inflight == null && this.#heldWaiters.length === 0 && !this.#ended && !this.#closed
+  }
+
   /** True once the prefix (if any) has been handed to the original sink. */
   get prefixSent (): boolean {
     return this.#held == null

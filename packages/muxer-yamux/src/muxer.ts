@@ -1,4 +1,4 @@
-import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
 import { ChunkQueue, abortReason, logger, prefixLogger } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
@@ -11,7 +11,7 @@ import { YamuxStream } from './stream.js'
 import type { YamuxConfig, YamuxInit } from './config.js'
 import type { FrameHeader } from './frame.js'
 import type { StreamHost } from './stream.js'
-import type { AbortOptions, Logger, Source, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
+import type { AbortOptions, AttachedByteChannel, ByteChannel, ByteChannelMuxer, ByteChannelReceiver, Logger, Source, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
 
 const STOPPED = Symbol('stopped')
 
@@ -55,7 +55,7 @@ export interface NewStreamOptions extends AbortOptions {}
  * (`ProtocolError`), input ending mid-frame (`UnexpectedEOFError`), the keep-alive timing out
  * (`TimeoutError`), or the input itself throwing.
  */
-export class YamuxMuxer implements StreamMuxer {
+export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   readonly protocol = YAMUX_PROTOCOL_ID
   /** Frames for the connection, in batches: everything queued since the last read in one chunk list. */
   readonly source: AsyncGenerator<Uint8ArrayList, undefined, unknown>
@@ -104,6 +104,8 @@ export class YamuxMuxer implements StreamMuxer {
   #failure?: Error
   /** Wakes the sink's pending read when the muxer ends. */
   #interruptRead?: () => void
+  /** Settles the input promise of a byte channel run (see attachByteChannel) when the muxer ends. */
+  #channelInput?: { resolve(): void, reject(err: Error): void }
 
   constructor (init: StreamMuxerInit, options: YamuxInit = {}) {
     this.#config = resolveConfig(options)
@@ -253,6 +255,81 @@ export class YamuxMuxer implements StreamMuxer {
       }
     }
     if (this.#failure != null) throw this.#failure
+  }
+
+  /**
+   * Runs the muxer over a byte channel instead of `pipe(conn, muxer, conn)`: received bytes are
+   * parsed as they arrive, frames are handed to `channel.write` (batched per turn of the event
+   * loop, as `source` yields them) and our side is ended once the muxer has ended. `input` and
+   * `output` settle as `sink(conn.source)` and `conn.sink(muxer.source)` would. Instead of `sink`
+   * and `source`, once.
+   */
+  [attachByteChannel] (channel: ByteChannel): AttachedByteChannel {
+    if (this.#sinkCalled) throw new StreamStateError('yamux muxer sink can be called only once')
+    this.#sinkCalled = true
+    const input = new Promise<void>((resolve, reject) => { this.#channelInput = { resolve, reject } })
+    const output = new Promise<void>((resolve, reject) => {
+      this.#out.pipeTo({
+        write: (data) => channel.write(data),
+        end: (err) => {
+          if (err != null) reject(err)
+          else channel.end().then(resolve, reject)
+        }
+      })
+    })
+    const receiver: ByteChannelReceiver = {
+      onData: (data) => {
+        if (this.#state === 'closed' || data.byteLength === 0) return
+        try {
+          this.#input.append(data)
+          this.#processInput()
+        } catch (err) {
+          this.#inputFailed(err)
+        }
+      },
+      onEnd: () => { this.#inputEnded() },
+      onError: (err) => { this.#inputFailed(err) },
+      onDrain: () => { this.#out.resume() }
+    }
+    if (this.#state === 'closed') this.#settleChannelInput()
+    else channel.attach(receiver)
+    return { input, output }
+  }
+
+  /** The connection's input failed (or broke the protocol): the muxer fails. */
+  #inputFailed (err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err))
+    if (this.#state !== 'closed') {
+      if (error instanceof ProtocolError) {
+        this.log.error('protocol error from remote: %s', error.message)
+        this.#end({ kind: 'failure', error, goAway: GoAwayCode.ProtocolError })
+      } else {
+        this.log.error('connection input failed: %s', error.message)
+        this.#end({ kind: 'failure', error })
+      }
+    }
+    this.#settleChannelInput()
+  }
+
+  /** The connection's input ended cleanly (remote FIN): the muxer ends, failing if mid-frame. */
+  #inputEnded (): void {
+    if (this.#state !== 'closed') {
+      if (this.#input.byteLength > 0 || this.#payloadRemaining > 0) {
+        const error = new UnexpectedEOFError(`yamux connection ended inside a frame (${this.#payloadRemaining > 0 ? `${this.#payloadRemaining} payload bytes missing` : `${this.#input.byteLength} of ${HEADER_LENGTH} header bytes received`})`)
+        this.#end({ kind: 'failure', error })
+      } else {
+        this.#end({ kind: 'eof' })
+      }
+    }
+    this.#settleChannelInput()
+  }
+
+  #settleChannelInput (): void {
+    const settle = this.#channelInput
+    if (settle == null) return
+    this.#channelInput = undefined
+    if (this.#failure != null) settle.reject(this.#failure)
+    else settle.resolve()
   }
 
   /**
@@ -800,6 +877,7 @@ export class YamuxMuxer implements StreamMuxer {
     this.#payloadStream = undefined
     this.#payloadRemaining = 0
     this.#interruptRead?.()
+    this.#settleChannelInput()
   }
 }
 

@@ -1,9 +1,9 @@
 import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
-import { abortReason, logger } from '@peerkit/utils'
+import { abortReason, logger, offerByteChannel } from '@peerkit/utils'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_KEEP_ALIVE_INITIAL_DELAY, DEFAULT_MAX_READ_BUFFER_BYTES } from './constants.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions, Direction, Logger, MultiaddrConnection, MultiaddrConnectionTimeline, Source } from '@peerkit/interfaces'
+import type { AbortOptions, ByteChannel, ByteChannelReceiver, Direction, Logger, MultiaddrConnection, MultiaddrConnectionTimeline, Source } from '@peerkit/interfaces'
 import type { Socket } from 'node:net'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -131,6 +131,11 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   #sinkCalled = false
   #sinkWaiter: SinkWaiter | undefined
 
+  // byte channel (see claim): once claimed, received bytes go to the receiver, not the queue
+  #claimed = false
+  #receiver: ByteChannelReceiver | undefined
+  #receiverDone = false
+
   // lifecycle
   #error: Error | undefined
   #closing = false
@@ -175,11 +180,17 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     })
 
     this.source = this.#createSource()
+    offerByteChannel(this, () => this.#claim())
   }
 
   // ---------------------------------------------------------------- socket events
 
   readonly #onData = (buf: Buffer): void => {
+    const receiver = this.#receiver
+    if (receiver != null) {
+      if (!this.#receiverDone) receiver.onData(buf)
+      return
+    }
     if (this.#discarding) {
       this.log.trace('%s: discarding %d unread bytes', this.#name, buf.byteLength)
       return
@@ -228,6 +239,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 
   readonly #onDrain = (): void => {
     if (this.#sinkWaiter?.kind === 'drain') this.#wakeSink(undefined)
+    if (this.#receiver != null && !this.#receiverDone) this.#receiver.onDrain()
   }
 
   readonly #onFinish = (): void => {
@@ -246,6 +258,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   }
 
   #wakeReader (): void {
+    if (this.#receiver != null) this.#notifyReceiver()
     const waiter = this.#readWaiter
     if (waiter != null) {
       this.#readWaiter = undefined
@@ -259,6 +272,89 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       this.#sinkWaiter = undefined
       waiter.resolve(value)
     }
+  }
+
+  // ---------------------------------------------------------------- byte channel
+
+  /**
+   * Hands the connection over to a byte channel, when nothing is in progress through the duplex:
+   * no read waiting, and the sink (if a handshake started it) waiting for its next chunk — it is
+   * stopped without ending our side, and the chain of sources it pulled from is released.
+   */
+  #claim (): ByteChannel | undefined {
+    if (this.#claimed || this.#readDone || this.#discarding || this.#readWaiter != null) return undefined
+    if (this.#sinkCalled && this.#sinkWaiter?.kind !== 'next') return undefined
+    this.#claimed = true
+    this.#readStarted = true
+    this.#sinkCalled = true
+    const waiter = this.#sinkWaiter
+    if (waiter != null) {
+      this.#sinkWaiter = undefined
+      waiter.resolve(STOP)
+    }
+    // The duplex is spent: drop the wrappers earlier layers installed on it.
+    const spent = (): StreamStateError => new StreamStateError(`The byte channel of connection ${this.#name} was claimed: use the channel`)
+    const source: AsyncGenerator<Uint8Array> = {
+      next: async () => { throw spent() },
+      return: async () => READ_DONE,
+      throw: async (err?: unknown) => { throw err },
+      [Symbol.asyncIterator]: () => source
+    }
+    const self = this as unknown as { source: AsyncGenerator<Uint8Array>, sink: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void> }
+    self.source = source
+    self.sink = async () => { throw spent() }
+    this.log.trace('%s: byte channel claimed', this.#name)
+    return {
+      attach: (receiver) => { this.#attach(receiver) },
+      write: (data) => this.#channelWrite(data),
+      end: async () => this.#channelEnd()
+    }
+  }
+
+  #attach (receiver: ByteChannelReceiver): void {
+    if (this.#receiver != null) throw new StreamStateError(`The byte channel of connection ${this.#name} is already attached`)
+    this.#receiver = receiver
+    // What arrived before: delivered now, in order.
+    const queued = this.#queue.slice(this.#queueHead)
+    this.#queue.length = 0
+    this.#queueHead = 0
+    this.#queuedBytes = 0
+    for (const buf of queued) {
+      if (this.#receiverDone) break
+      receiver.onData(buf)
+    }
+    if (this.#paused) {
+      this.#paused = false
+      if (!this.#socket.destroyed) this.#socket.resume()
+    }
+    this.#notifyReceiver()
+  }
+
+  /** Tells the receiver, once, that the connection ended or failed. */
+  #notifyReceiver (): void {
+    const receiver = this.#receiver
+    if (receiver == null || this.#receiverDone) return
+    if (this.#error != null) {
+      this.#receiverDone = true
+      receiver.onError(this.#error)
+    } else if (this.#remoteEnded || this.#closed) {
+      this.#receiverDone = true
+      receiver.onEnd()
+    }
+  }
+
+  #channelWrite (data: Uint8Array | Uint8ArrayList): boolean {
+    // A failed or ending connection drops the bytes; its receiver hears of the failure.
+    if (this.#error != null || this.#socket.destroyed || this.#socket.writableEnded) return true
+    return this.#write(data)
+  }
+
+  async #channelEnd (): Promise<void> {
+    if (this.#error != null) throw this.#error
+    if (this.#socket.writableFinished) return
+    const finished = this.#waitSink('finish')
+    if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
+    await finished
   }
 
   // ---------------------------------------------------------------- read side

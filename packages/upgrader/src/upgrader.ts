@@ -1,8 +1,8 @@
-import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError } from '@peerkit/interfaces'
+import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError, attachByteChannel } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
-import { anySignal, logger, prefixLogger } from '@peerkit/utils'
+import { anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
-import type { AbortOptions, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
+import type { AbortOptions, ByteChannelMuxer, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
 
 export interface UpgraderInit {
   /** Encrypters in order of preference (the dialer proposes them in this order). */
@@ -183,8 +183,20 @@ export class Upgrader {
       maxProtocolLength: this.#init.maxProtocolLength,
       onClose: this.#init.onConnectionClose
     })
-    const fromRemote = muxer.sink(conn.source)
-    const toRemote = conn.sink(muxer.source)
+    // The push-based path when the muxer and every layer below support it (see `byteChannel`):
+    // no promise parked per layer while the connection is idle, no promise per chunk.
+    const attach = (muxer as Partial<ByteChannelMuxer>)[attachByteChannel]
+    const channel = typeof attach === 'function' ? claimByteChannel(conn) : undefined
+    let fromRemote: Promise<void>
+    let toRemote: Promise<void>
+    if (channel != null && attach != null) {
+      const attached = attach.call(muxer, channel)
+      fromRemote = attached.input
+      toRemote = attached.output
+    } else {
+      fromRemote = muxer.sink(conn.source)
+      toRemote = conn.sink(muxer.source)
+    }
     connection.setOutbound(toRemote)
     fromRemote.then(() => {
       // The remote ended the connection: nothing more can arrive.

@@ -31,6 +31,14 @@ function registrar (handlers: Record<string, StreamHandler>, maxInboundStreams =
   }
 }
 
+async function until (condition: () => boolean, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms}ms`)
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}
+
 const echo: StreamHandler = async ({ stream }) => { await stream.sink(stream.source) }
 
 function pattern (size: number): Uint8Array {
@@ -114,6 +122,44 @@ describe('Upgrader over real TCP', function () {
       await listener.close({ closeConnections: true })
     }
   })
+
+  /** Noise without early muxer negotiation, so the muxer is agreed by multistream-select afterwards. */
+  function noiseWithoutEarlyMuxer (id: Identity): ReturnType<ReturnType<typeof noise>> {
+    const inner = noise()(id)
+    return {
+      protocol: inner.protocol,
+      secureOutbound: async (conn, options) => inner.secureOutbound(conn, { ...options, streamMuxers: [] }),
+      secureInbound: async (conn, options) => inner.secureInbound(conn, { ...options, streamMuxers: [] })
+    }
+  }
+
+  for (const early of [true, false]) {
+    it(`Noise + yamux run over the byte channel (muxer agreed ${early ? 'in the handshake' : 'by multistream-select'}), early data included`, async () => {
+      const inbound: Array<{ maConn: MultiaddrConnection, conn: Promise<Connection> }> = []
+      const serverEnc = early ? noise()(b) : noiseWithoutEarlyMuxer(b)
+      const server = new Upgrader({ connectionEncrypters: [serverEnc], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+      const { listener, addr } = await listen(maConn => { inbound.push({ maConn, conn: server.upgradeInbound(maConn) }) })
+      const client = new Upgrader({ connectionEncrypters: [early ? noise()(a) : noiseWithoutEarlyMuxer(a)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+      try {
+        const maConn = await tcp().dial(addr)
+        const conn = await client.upgradeOutbound(maConn, { remotePeer: b.peerId })
+        // A stream at once: its frames follow the last handshake message closely, often in the
+        // same read on the listener, which must replay them into the channel.
+        const data = pattern(1024 * 1024 + 3)
+        assert.ok(Buffer.from(await exchange(conn, '/echo/1.0.0', data)).equals(data))
+        const serverConn = await inbound[0].conn
+        assert.ok(Buffer.from(await exchange(serverConn, '/echo/1.0.0', data.subarray(0, 1000))).equals(data.subarray(0, 1000)))
+        // Both raw connections were handed to their channels: their duplexes are spent.
+        await assert.rejects(maConn.source.next(), /byte channel/)
+        await assert.rejects(inbound[0].maConn.source.next(), /byte channel/)
+        await conn.close()
+        assert.equal(conn.status, 'closed')
+        await until(() => serverConn.status === 'closed')
+      } finally {
+        await listener.close({ closeConnections: true })
+      }
+    })
+  }
 
   it('fails with UnexpectedPeerError and aborts the socket when the remote is not the expected peer', async () => {
     const c = await identity()

@@ -2,7 +2,8 @@ import { InvalidMessageError, LimitExceededError, StreamStateError, UnexpectedEO
 import * as varint from 'uint8-varint'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { raceSignal, throwIfAborted } from './abort.js'
-import type { AbortOptions, Duplex, Source } from '@peerkit/interfaces'
+import { currentByteChannelOffer, offerByteChannel, prefixByteChannel } from './byte-channel.js'
+import type { AbortOptions, ByteChannel, ByteChannelOffer, Duplex, Source } from '@peerkit/interfaces'
 
 type Chunk = Uint8Array | Uint8ArrayList
 /** Any byte duplex: raw connections, secured connections, muxed streams. */
@@ -31,6 +32,8 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
   readonly #duplex: S
   readonly #buffer = new Uint8ArrayList()
   readonly #maxVarintBytes: number
+  /** The duplex's byte channel offer when we took it over; passed on (with what we hold) by unwrap(). */
+  readonly #offer?: ByteChannelOffer
   #iterator?: AsyncIterator<Chunk>
   #pendingNext?: Promise<IteratorResult<Chunk>>
   #reading = false
@@ -50,6 +53,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
   constructor (duplex: S, init: ByteStreamInit = {}) {
     this.#duplex = duplex
     this.#maxVarintBytes = init.maxVarintBytes ?? 9
+    this.#offer = currentByteChannelOffer(duplex)
   }
 
   /** Bytes read from the duplex but not yet consumed by a read call. */
@@ -247,12 +251,15 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     if (this.#unwrapped) return this.#duplex
     this.#unwrapped = true
     const duplex = this.#duplex
+    // Replayed before the rest of the source: bytes read past the last message, a read in flight.
+    let first: Uint8ArrayList | undefined
+    let pending: Promise<IteratorResult<Chunk>> | undefined
 
     if (this.#iterator != null) {
       const iterator = this.#iterator
       const leftover = this.#buffer.byteLength > 0 ? this.#buffer.sublist() : undefined
       this.#buffer.consume(this.#buffer.byteLength)
-      let pending = this.#pendingNext
+      pending = this.#pendingNext
       this.#pendingNext = undefined
       const selfIterating = (duplex.source as unknown) === iterator
       if (leftover != null && pending == null && selfIterating && isUnshiftable(iterator)) {
@@ -261,7 +268,7 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
       } else if (leftover != null || pending != null || !selfIterating) {
         // Replay the leftover (and a read already in flight), then call the iterator directly:
         // a plain iterator object, no generator stage for the rest of the connection.
-        let first: Uint8ArrayList | undefined = leftover
+        first = leftover
         const DONE: IteratorResult<Chunk, void> = { done: true, value: undefined }
         const replay: AsyncGenerator<Chunk, void, undefined> = {
           next: async () => {
@@ -303,6 +310,21 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
         this.#wake?.()
         return sinkPromise
       }
+    }
+
+    const offer = this.#offer
+    if (offer != null) {
+      // The channel below, with what we hold replayed first. Not while a read is in flight or one
+      // of our writes is on its way (the bytes would overtake it). A source handed to the new
+      // sink is the claimer's to have drained: the layer that wrote through it claims through it.
+      offerByteChannel(duplex, (): ByteChannel | undefined => {
+        if (pending != null || this.#inflight != null || this.#writes.length > 0) return undefined
+        const channel = offer.claim()
+        if (channel == null) return undefined
+        const prefix = first
+        first = undefined
+        return prefixByteChannel(channel, prefix)
+      })
     }
     return duplex
   }

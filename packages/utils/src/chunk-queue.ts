@@ -22,6 +22,14 @@ export interface ChunkQueueInit {
   coalesce?: boolean
 }
 
+/** Takes a {@link ChunkQueue}'s batches by calls (see `ChunkQueue.pipeTo`). */
+export interface ChunkConsumer {
+  /** Takes a batch; returns `false` to have the queue wait for `resume()` before the next one. */
+  write(data: Uint8ArrayList): boolean
+  /** The queue ended: after its last batch when `err` is undefined, with queued data dropped otherwise. */
+  end(err?: Error): void
+}
+
 /**
  * A queue of byte chunks consumed as an async iterator. Each `next()` hands the consumer everything
  * queued so far as one `Uint8ArrayList` (no copying), so a burst of small pushes reaches the next
@@ -43,6 +51,10 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   #drainWaiters: Array<() => void> = []
   /** Bytes at the front that were put back with unshift(): already reported as consumed. */
   #unshifted = 0
+  /** Takes the batches instead of an iterating reader (see pipeTo). */
+  #consumer?: ChunkConsumer
+  /** The consumer asked us to wait (its write returned false) until resume(). */
+  #blocked = false
 
   constructor (init: ChunkQueueInit = {}) {
     this.#highWaterMark = init.highWaterMark ?? 4 * 1024 * 1024
@@ -73,8 +85,47 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     this.#handOver()
   }
 
+  /**
+   * Hands every batch to `consumer` by calls from now on, instead of to a reader of `next()`:
+   * what is queued at once (or, coalescing, at the end of this turn of the event loop), then each
+   * batch as it is pushed, pausing while the consumer is blocked (until `resume()`). When the queue
+   * ends, the consumer gets the rest, then `end()`. Call once, instead of iterating.
+   */
+  pipeTo (consumer: ChunkConsumer): void {
+    if (this.#consumer != null || this.#waiter != null) throw new Error('ChunkQueue already has a consumer')
+    this.#consumer = consumer
+    if (this.#error != null) {
+      const err = this.#error
+      this.#error = undefined
+      consumer.end(err)
+      return
+    }
+    if (this.#ended) {
+      if (this.#buffer.byteLength > 0) consumer.write(this.#take())
+      consumer.end()
+      return
+    }
+    if (this.#buffer.byteLength > 0) this.#handOver()
+  }
+
+  /** The consumer that returned `false` from `write` can take more: hand over what is queued. */
+  resume (): void {
+    if (!this.#blocked) return
+    this.#blocked = false
+    if (this.#buffer.byteLength > 0) this.#flush()
+  }
+
   /** Gives the waiting consumer what is queued, now or (coalescing) at the end of this loop turn. */
   #handOver (): void {
+    if (this.#consumer != null) {
+      if (this.#blocked) return
+      if (this.#coalesce) {
+        this.#flushScheduled ??= setImmediate(this.#flush)
+        return
+      }
+      this.#flush()
+      return
+    }
     if (this.#waiter == null) return
     if (this.#coalesce) {
       this.#flushScheduled ??= setImmediate(this.#flush)
@@ -87,6 +138,12 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     if (this.#flushScheduled != null) {
       clearImmediate(this.#flushScheduled)
       this.#flushScheduled = undefined
+    }
+    const consumer = this.#consumer
+    if (consumer != null) {
+      if (this.#blocked || this.#buffer.byteLength === 0) return
+      if (!consumer.write(this.#take())) this.#blocked = true
+      return
     }
     const waiter = this.#waiter
     if (waiter == null || this.#buffer.byteLength === 0) return
@@ -120,6 +177,18 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
       this.#fail(err)
       return
     }
+    const consumer = this.#consumer
+    if (consumer != null) {
+      if (this.#flushScheduled != null) {
+        clearImmediate(this.#flushScheduled)
+        this.#flushScheduled = undefined
+      }
+      // The last batch goes out even if the consumer asked to wait: nothing follows it.
+      if (this.#buffer.byteLength > 0) consumer.write(this.#take())
+      this.#releaseDrainWaiters()
+      consumer.end()
+      return
+    }
     // A coalesced hand-over still pending: the consumer gets the data now, then the end.
     if (this.#flushScheduled != null) this.#flush()
     const waiter = this.#waiter
@@ -138,6 +207,13 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     this.#error = err
     this.#unshifted = 0
     this.#buffer.consume(this.#buffer.byteLength)
+    const consumer = this.#consumer
+    if (consumer != null) {
+      this.#error = undefined
+      this.#releaseDrainWaiters()
+      consumer.end(err)
+      return
+    }
     const waiter = this.#waiter
     if (waiter != null) {
       this.#waiter = undefined
@@ -176,6 +252,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   }
 
   async next (): Promise<IteratorResult<Uint8ArrayList, undefined>> {
+    if (this.#consumer != null) throw new Error('ChunkQueue is piped to a consumer')
     if (this.#error != null) {
       const err = this.#error
       this.#error = undefined

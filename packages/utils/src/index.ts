@@ -5,6 +5,7 @@
  */
 export * from './abort.js'
 export * from './abstract-stream.js'
+export * from './byte-channel.js'
 export * from './byte-stream.js'
 export * from './chunk-queue.js'
 export * from './events.js'

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { DecryptionError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { CipherState } from '../src/cipher-state.js'
+import { FrameDecoder, NoiseByteChannel, decryptSource, encryptChunk } from '../src/transport.js'
+import type { ByteChannel, ByteChannelReceiver } from '@peerkit/interfaces'
+
+const KEY = randomBytes(32)
+
+/** A raw channel: records writes, lets the test deliver received bytes. */
+function rawChannel (): { channel: ByteChannel, written: Uint8ArrayList, receiver: () => ByteChannelReceiver } {
+  let receiver: ByteChannelReceiver | undefined
+  const written = new Uint8ArrayList()
+  return {
+    channel: {
+      attach: (r) => { receiver = r },
+      write: (d) => { written.append(d); return written.byteLength < 1000 },
+      end: async () => {}
+    },
+    written,
+    receiver: () => {
+      if (receiver == null) throw new Error('not attached')
+      return receiver
+    }
+  }
+}
+
+function recorder (): ByteChannelReceiver & { data: Uint8ArrayList, events: string[], errors: Error[] } {
+  const data = new Uint8ArrayList()
+  const events: string[] = []
+  const errors: Error[] = []
+  return {
+    data,
+    events,
+    errors,
+    onData: (d) => { data.append(d) },
+    onEnd: () => { events.push('end') },
+    onError: (err) => { events.push('error'); errors.push(err) },
+    onDrain: () => { events.push('drain') }
+  }
+}
+
+describe('NoiseByteChannel', () => {
+  it('encrypts writes as transport messages and decrypts what arrives, however it is split', () => {
+    const raw = rawChannel()
+    const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    sender.attach(r)
+    const plaintext = randomBytes(200_000)
+    sender.write(plaintext)
+    const wire = raw.written.subarray()
+    assert.ok(wire.byteLength > plaintext.byteLength, 'framed and tagged')
+
+    // A second channel with the matching receive key gets the wire bytes in awkward pieces.
+    const raw2 = rawChannel()
+    const receiverSide = new NoiseByteChannel(raw2.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r2 = recorder()
+    receiverSide.attach(r2)
+    for (let offset = 0; offset < wire.byteLength;) {
+      const n = 1 + (offset % 7919)
+      raw2.receiver().onData(wire.subarray(offset, offset + n))
+      offset += n
+    }
+    assert.deepEqual(Buffer.from(r2.data.subarray()), plaintext)
+    raw2.receiver().onEnd()
+    assert.deepEqual(r2.events, ['end'])
+  })
+
+  it('a tampered message fails the receiver with DecryptionError, and nothing more is delivered', () => {
+    const send = new CipherState(KEY)
+    const frames = encryptChunk(send, Buffer.from('one'))
+    const second = encryptChunk(send, Buffer.from('two'))
+    assert.ok(frames != null && second != null)
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    channel.attach(r)
+    raw.receiver().onData(frames)
+    const bad = Buffer.from(second.subarray())
+    bad[4] ^= 0xff
+    raw.receiver().onData(bad)
+    raw.receiver().onData(Buffer.from('more'))
+    raw.receiver().onEnd()
+    assert.equal(Buffer.from(r.data.subarray()).toString(), 'one')
+    assert.deepEqual(r.events, ['error'])
+    assert.ok(r.errors[0] instanceof DecryptionError)
+  })
+
+  it('an end inside a message fails the receiver with UnexpectedEOFError', () => {
+    const frames = encryptChunk(new CipherState(KEY), Buffer.from('hello'))
+    assert.ok(frames != null)
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    channel.attach(r)
+    raw.receiver().onData(frames.subarray(0, 6))
+    raw.receiver().onEnd()
+    assert.deepEqual(r.events, ['error'])
+    assert.ok(r.errors[0] instanceof UnexpectedEOFError)
+  })
+
+  it('passes backpressure through: write() returns what the raw channel says, onDrain is forwarded', () => {
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    channel.attach(r)
+    assert.equal(channel.write(Buffer.alloc(10)), true)
+    assert.equal(channel.write(Buffer.alloc(2000)), false)
+    raw.receiver().onDrain()
+    assert.deepEqual(r.events, ['drain'])
+    assert.equal(channel.write(new Uint8Array(0)), true, 'an empty write sends nothing')
+  })
+
+  it('takes over a message the connection\'s source had begun to receive (shared decoder)', async () => {
+    const send = new CipherState(KEY)
+    const one = encryptChunk(send, Buffer.from('first'))
+    const two = encryptChunk(send, Buffer.from('second'))
+    assert.ok(one != null && two != null)
+    const wire = Buffer.concat([one.subarray(), two.subarray()])
+    const split = one.byteLength + 5
+    const decoder = new FrameDecoder(new CipherState(KEY))
+    // The source reads a chunk holding the first message and the start of the second.
+    const source = decryptSource([wire.subarray(0, split)], decoder)
+    const first = await source.next()
+    assert.equal(Buffer.from((first.value as Uint8Array).subarray()).toString(), 'first')
+    assert.equal(decoder.buffered, 5)
+    // The channel, with the same decoder, completes the second.
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), decoder)
+    const r = recorder()
+    channel.attach(r)
+    raw.receiver().onData(wire.subarray(split))
+    assert.equal(Buffer.from(r.data.subarray()).toString(), 'second')
+  })
+})

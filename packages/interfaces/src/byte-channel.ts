@@ -1,0 +1,83 @@
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/**
+ * The property under which a byte duplex (a raw connection, an encrypted connection) offers its
+ * bytes as a {@link ByteChannel}: the push-based fast path between the layers of one connection.
+ *
+ * A duplex moves bytes by iteration: each layer pulls from the one below and parks a promise
+ * while the connection is idle. A channel moves them by calls instead: the transport hands each
+ * chunk it receives straight to the layer above (decryption included, synchronously), and a
+ * write goes straight down to the socket. An idle connection then holds no pending promise at all,
+ * and a chunk costs no promise on its way.
+ *
+ * The offer is optional and tied to the duplex's current `source` and `sink`: a layer that
+ * replaces either (multistream-select, a handshake returning the rest of the stream) must offer a
+ * channel of its own that accounts for what it holds, or none. A stale offer (its `source`/`sink`
+ * are no longer the duplex's) is ignored. Use `claimByteChannel` from `@peerkit/utils`.
+ */
+export const byteChannel = Symbol.for('@peerkit/byte-channel')
+
+/** What a duplex stores under {@link byteChannel}. */
+export interface ByteChannelOffer {
+  /** The `source` the offer stands for. */
+  readonly source: unknown
+  /** The `sink` the offer stands for. */
+  readonly sink: unknown
+  /**
+   * Takes the channel; `undefined` when it cannot be taken now (e.g. a read or a write is in
+   * progress through the duplex). After a successful claim the duplex's `source` and `sink` must
+   * not be used again.
+   */
+  claim(): ByteChannel | undefined
+}
+
+/** Receives what arrives on a {@link ByteChannel}. Callbacks must not throw. */
+export interface ByteChannelReceiver {
+  /** Bytes received, in order (never empty). */
+  onData(data: Uint8Array | Uint8ArrayList): void
+  /** The remote ended its side: nothing more will arrive. Called at most once, never after `onError`. */
+  onEnd(): void
+  /** The connection failed: nothing more will arrive. Called at most once, never after `onEnd`. */
+  onError(err: Error): void
+  /** A write returned `false` earlier and the channel can take more now. */
+  onDrain(): void
+}
+
+/** Push-based access to a connection's bytes (see {@link byteChannel}). */
+export interface ByteChannel {
+  /**
+   * Starts delivering to `receiver`, first whatever was received and not yet read (synchronously,
+   * from within this call), then each chunk as it arrives. Call once.
+   */
+  attach(receiver: ByteChannelReceiver): void
+  /**
+   * Writes bytes in order. Returns `false` when the channel's buffer is over its high-water mark:
+   * the writer should wait for `onDrain` (the bytes were taken regardless). Writes after the
+   * connection failed are dropped (the receiver hears of the failure).
+   */
+  write(data: Uint8Array | Uint8ArrayList): boolean
+  /**
+   * Ends our side once everything written has been handed to the network. Resolves then, or when
+   * the connection was closed locally meanwhile; rejects if it fails first.
+   */
+  end(): Promise<void>
+}
+
+/**
+ * A stream muxer that can run over a {@link ByteChannel} instead of `pipe(conn, muxer, conn)`
+ * offers this method under the symbol.
+ */
+export const attachByteChannel = Symbol.for('@peerkit/attach-byte-channel')
+
+/** What `muxer[attachByteChannel](channel)` returns: the two promises the pipes would have. */
+export interface AttachedByteChannel {
+  /** Settles as `muxer.sink(conn.source)` would: when the input ended or the muxer ended, or with the failure. */
+  input: Promise<void>
+  /** Settles as `conn.sink(muxer.source)` would: once the muxer's last frames are written and our side ended. */
+  output: Promise<void>
+}
+
+/** A muxer offering {@link attachByteChannel}. */
+export interface ByteChannelMuxer {
+  [attachByteChannel](channel: ByteChannel): AttachedByteChannel
+}

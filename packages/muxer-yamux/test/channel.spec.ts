@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict'
+import { ConnectionClosedError, ProtocolError, StreamStateError, attachByteChannel } from '@peerkit/interfaces'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { FrameType, GoAwayCode, HEADER_LENGTH, decodeHeader } from '../src/frame.js'
+import { YamuxMuxer } from '../src/muxer.js'
+import { collect, frame, track, until } from './fixtures.js'
+import type { ByteChannel, ByteChannelReceiver, Stream } from '@peerkit/interfaces'
+
+/** One end of an in-memory channel pair: what is written reaches the other end's receiver a turn later. */
+interface End {
+  channel: ByteChannel
+  receiver: () => ByteChannelReceiver | undefined
+  written: Uint8ArrayList
+  ended: boolean
+}
+
+function channelPair (): [End, End] {
+  const ends: End[] = []
+  for (let i = 0; i < 2; i++) {
+    const end: End = {
+      written: new Uint8ArrayList(),
+      ended: false,
+      receiver: () => undefined,
+      channel: {
+        attach: (r) => { end.receiver = () => r },
+        write: (data) => {
+          const copy = data.subarray().slice()
+          end.written.append(copy)
+          setImmediate(() => { ends[1 - i].receiver()?.onData(copy) })
+          return true
+        },
+        end: async () => {
+          end.ended = true
+          setImmediate(() => { ends[1 - i].receiver()?.onEnd() })
+        }
+      }
+    }
+    ends.push(end)
+  }
+  return [ends[0], ends[1]]
+}
+
+function goAwayCodes (bytes: Uint8ArrayList): number[] {
+  const codes: number[] = []
+  const all = bytes.subarray()
+  for (let offset = 0; offset + HEADER_LENGTH <= all.byteLength;) {
+    const h = decodeHeader(all.subarray(offset, offset + HEADER_LENGTH))
+    if (h.type === FrameType.GoAway) codes.push(h.length)
+    offset += HEADER_LENGTH + (h.type === FrameType.Data ? h.length : 0)
+  }
+  return codes
+}
+
+describe('yamux over a byte channel', () => {
+  it('carries streams both ways, then closes gracefully: GoAway, our side ended, both promises settled', async () => {
+    const [a, b] = channelPair()
+    const incoming: Stream[] = []
+    const client = new YamuxMuxer({ direction: 'outbound' })
+    const server = new YamuxMuxer({
+      direction: 'inbound',
+      onIncomingStream: (s) => {
+        incoming.push(s)
+        void s.sink(s.source)
+      }
+    })
+    const c = client[attachByteChannel](a.channel)
+    const s = server[attachByteChannel](b.channel)
+    const input = track(c.input)
+    const output = track(c.output)
+    const payload = new Uint8Array(300_000).map((_, i) => i & 0xff)
+    const results = await Promise.all([0, 1, 2].map(async () => {
+      const stream = await client.newStream()
+      const [, echoed] = await Promise.all([stream.sink([payload]), collect(stream.source)])
+      return echoed
+    }))
+    for (const echoed of results) assert.deepEqual(echoed, payload)
+    assert.equal(incoming.length, 3)
+    await client.close()
+    await until(() => output.done && input.done)
+    assert.equal(output.error, undefined)
+    assert.equal(input.error, undefined)
+    assert.equal(a.ended, true)
+    assert.deepEqual(goAwayCodes(a.written), [GoAwayCode.NormalTermination])
+    // The server saw the end of its input (our side ended) and ended too.
+    await until(() => server.status === 'closed')
+    await s.input
+    assert.throws(() => client[attachByteChannel](a.channel), StreamStateError)
+    await assert.rejects(client.sink([]), StreamStateError)
+  })
+
+  it('garbage from the remote fails input with ProtocolError and sends GoAway (protocol error)', async () => {
+    const [a] = channelPair()
+    const muxer = new YamuxMuxer({ direction: 'outbound' })
+    const { input, output } = muxer[attachByteChannel](a.channel)
+    const outcome = track(input)
+    const stream = await muxer.newStream()
+    a.receiver()?.onData(frame(FrameType.Data, 0, 1, 10).map(() => 0xee))
+    await until(() => outcome.done)
+    assert.ok(outcome.error instanceof ProtocolError, String(outcome.error))
+    await output
+    assert.deepEqual(goAwayCodes(a.written), [GoAwayCode.ProtocolError])
+    await assert.rejects(collect(stream.source), ConnectionClosedError)
+  })
+
+  it('the remote ending its side ends the muxer (input resolves, open streams fail)', async () => {
+    const [a] = channelPair()
+    const muxer = new YamuxMuxer({ direction: 'outbound' })
+    const { input } = muxer[attachByteChannel](a.channel)
+    const stream = await muxer.newStream()
+    const reading = track(collect(stream.source))
+    a.receiver()?.onEnd()
+    await input
+    await until(() => reading.done)
+    assert.ok(reading.error instanceof ConnectionClosedError)
+    assert.equal(muxer.status, 'closed')
+  })
+
+  it('an ending inside a frame, or a failing connection, rejects input with that error', async () => {
+    const [a] = channelPair()
+    const muxer = new YamuxMuxer({ direction: 'outbound' })
+    const { input } = muxer[attachByteChannel](a.channel)
+    a.receiver()?.onData(frame(FrameType.Ping, 1, 0, 7).subarray(0, 5))
+    a.receiver()?.onEnd()
+    await assert.rejects(input, /inside a frame/)
+
+    const [x] = channelPair()
+    const other = new YamuxMuxer({ direction: 'outbound' })
+    const attached = other[attachByteChannel](x.channel)
+    x.receiver()?.onError(new Error('ECONNRESET'))
+    await assert.rejects(attached.input, /ECONNRESET/)
+  })
+
+  it('holds frames while the channel is blocked and sends them on drain', async () => {
+    let accept = false
+    const writes: number[] = []
+    let receiver: ByteChannelReceiver | undefined
+    const channel: ByteChannel = {
+      attach: (r) => { receiver = r },
+      write: (d) => { writes.push(d.byteLength); return accept },
+      end: async () => {}
+    }
+    const muxer = new YamuxMuxer({ direction: 'outbound' })
+    muxer[attachByteChannel](channel)
+    await muxer.newStream()
+    await until(() => writes.length === 1)
+    // Blocked: the next frames wait in the queue.
+    await muxer.newStream()
+    await new Promise(resolve => setImmediate(resolve))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(writes.length, 1)
+    assert.ok(muxer.sendQueueLength > 0)
+    accept = true
+    receiver?.onDrain()
+    assert.equal(writes.length, 2)
+    assert.equal(muxer.sendQueueLength, 0)
+    muxer.abort(new Error('done'))
+  })
+})
