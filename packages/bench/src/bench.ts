@@ -328,6 +328,9 @@ async function holdConnections (impl: ComparedImpl, server: WorkerProcess, count
   return clients
 }
 
+/** Connections held and closed before the memory baseline is read. */
+const WARM_CONNECTIONS = 100
+
 /** Server RSS and heap per idle connection from distinct peers. */
 async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   const out: ResultRecord[] = []
@@ -339,12 +342,19 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
         const server = await WorkerProcess.start(impl, 'server', { ...config.setupCombo, identifyDelay: config.peerkitIdentifyDelay })
         let clients: WorkerProcess[] = []
         try {
-          // Warm the server's connection path (code, caches), then measure from an idle state.
-          const warm = Math.min(20, n)
+          // Warm the server's connection path, then measure from an idle state. 100 connections
+          // (held, then closed) let the JIT optimise that path first: compiled code is per process,
+          // not per connection, and with a smaller warm-up it showed up as 2-3 KiB "per connection"
+          // in the 200-peer figures of both implementations.
+          const warm = Math.min(WARM_CONNECTIONS, n)
           clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
           await settle(server, warm, 60_000)
           await stopAll(clients)
           await settle(server, 0, 60_000)
+          // Read both figures the same way: after a full collection and the same idle time (V8
+          // returns the heap the warm-up grew only after several idle seconds).
+          await server.cmd<UsageResult>('usage', { gc: true })
+          await sleep(config.memoryIdleMs)
           const before = await server.cmd<UsageResult>('usage', { gc: true })
           clients = await holdConnections(impl, server, n, config)
           await settle(server, n, 120_000)

@@ -1,8 +1,7 @@
-import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { DecryptionError, InvalidParametersError, LimitExceededError } from '@peerkit/interfaces'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { TAG_BYTES } from './constants.js'
-import type { KeyObject } from 'node:crypto'
 
 const CIPHER = 'chacha20-poly1305'
 const CIPHER_OPTIONS = { authTagLength: TAG_BYTES } as const
@@ -27,11 +26,14 @@ export interface SealedMessage {
  * their input unchanged, as the specification requires.
  */
 export class CipherState {
-  #key?: KeyObject
+  // The key and the nonce share one small allocation (a connection holds two CipherStates for as
+  // long as it lives). A raw key costs node's cipher setup no more than a KeyObject does.
+  readonly #material = Buffer.alloc(32 + 12)
+  #key?: Buffer
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
   #nHigh = 0
-  readonly #nonce = Buffer.alloc(12)
+  readonly #nonce = this.#material.subarray(32)
 
   constructor (key?: Uint8Array) {
     if (key != null) this.initializeKey(key)
@@ -40,7 +42,8 @@ export class CipherState {
   /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */
   initializeKey (key: Uint8Array): void {
     if (key.byteLength !== 32) throw new InvalidParametersError(`A ChaCha20-Poly1305 key is 32 bytes, got ${key.byteLength}`)
-    this.#key = createSecretKey(key)
+    this.#material.set(key, 0)
+    this.#key ??= this.#material.subarray(0, 32)
     this.setNonce(0n)
   }
 
@@ -164,7 +167,7 @@ export class CipherState {
     return this.open(ciphertext.subarray(0, end), ciphertext.subarray(end), ad) as Uint8Array
   }
 
-  #requireKey (): KeyObject {
+  #requireKey (): Buffer {
     if (this.#key == null) throw new InvalidParametersError('The CipherState has no key')
     return this.#key
   }

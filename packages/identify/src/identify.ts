@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
-import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@peerkit/crypto'
+import { equalBytes, publicKeyFromProtobuf, publicKeyToProtobuf } from '@peerkit/crypto'
 import { AbortError, InvalidMessageError, InvalidParametersError, NotFoundError, NotStartedError, UnexpectedPeerError } from '@peerkit/interfaces'
 import { peerIdFromPublicKey } from '@peerkit/peer-id'
 import { PeerRecord, openSignedPeerRecord } from '@peerkit/peer-record'
@@ -332,7 +332,11 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     const log = this.#log
 
     let publicKey: PublicKey | undefined
-    if (message.publicKey != null && message.publicKey.byteLength > 0) {
+    const known = remote.publicKey
+    if (known != null && message.publicKey != null && equalBytes(publicKeyToProtobuf(known), message.publicKey)) {
+      // The key the connection was authenticated with (usual): keep that object, no second copy.
+      publicKey = known
+    } else if (message.publicKey != null && message.publicKey.byteLength > 0) {
       try {
         publicKey = publicKeyFromProtobuf(message.publicKey)
       } catch (err) {

@@ -72,7 +72,11 @@ function checkInteger (name: string, value: number, min: number, max: number): v
 }
 
 /** Applies defaults and validates; throws `InvalidParametersError` naming the bad option. */
+/** Configurations made by resolveConfig: frozen, so muxers of one factory can share one. */
+const resolved = new WeakSet<object>()
+
 export function resolveConfig (init: YamuxInit = {}): YamuxConfig {
+  if (resolved.has(init)) return init as YamuxConfig
   const config: YamuxConfig = { ...defaultConfig }
   for (const [key, value] of Object.entries(init) as Array<[keyof YamuxInit, unknown]>) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value
@@ -90,5 +94,7 @@ export function resolveConfig (init: YamuxInit = {}): YamuxConfig {
   if (typeof config.enableKeepAlive !== 'boolean') {
     throw new InvalidParametersError('yamux option enableKeepAlive must be a boolean')
   }
+  Object.freeze(config)
+  resolved.add(config)
   return config
 }

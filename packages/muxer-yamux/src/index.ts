@@ -41,10 +41,10 @@ export interface YamuxFactory extends StreamMuxerFactory {
  * throws `InvalidParametersError` naming it.
  */
 export function yamux (init: YamuxInit = {}): YamuxFactory {
-  const options = { ...init }
-  resolveConfig(options)
+  // Validated and resolved once: the factory's muxers share the (frozen) configuration.
+  const config = resolveConfig({ ...init })
   return {
     protocol: YAMUX_PROTOCOL_ID,
-    createStreamMuxer: (muxerInit: StreamMuxerInit) => new YamuxMuxer(muxerInit, options)
+    createStreamMuxer: (muxerInit: StreamMuxerInit) => new YamuxMuxer(muxerInit, config)
   }
 }

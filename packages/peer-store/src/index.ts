@@ -126,7 +126,8 @@ export class MemoryPeerStore extends TypedEventEmitter<PeerStoreEvents & Record<
       if (peerId.publicKey != null && !peerId.publicKey.equals(data.publicKey)) {
         throw new InvalidParametersError(`Public key does not match peer ${key}`)
       }
-      peer.publicKey = data.publicKey
+      // An equal key already stored stays: one object per peer, not one per update.
+      if (peer.publicKey == null || !peer.publicKey.equals(data.publicKey)) peer.publicKey = data.publicKey
     }
     const now = Date.now()
     const ttl = data.ttl ?? this.#init.defaultAddressTTL

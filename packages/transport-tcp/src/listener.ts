@@ -11,6 +11,8 @@ import type { Listener, ListenerCloseOptions, ListenerEvents, MultiaddrConnectio
 
 const log = logger('peerkit:tcp:listener')
 const connLog = logger('peerkit:tcp:connection')
+/** Distinct local addresses remembered by a listener (more than a host has interfaces). */
+const MAX_CACHED_LOCAL_ADDRS = 64
 
 /** Settings of one {@link TCPListener}. */
 export interface TCPListenerInit extends TCPConnectionOptions {
@@ -36,6 +38,8 @@ type State =
 export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<string, unknown>> implements Listener {
   readonly #init: TCPListenerInit
   readonly #connections = new Set<MultiaddrConnection>()
+  /** Our side's address of accepted connections, one object per local address (few: one per interface). */
+  readonly #localAddrs = new Map<string, Multiaddr>()
   #state: State = { kind: 'idle' }
 
   constructor (init: TCPListenerInit) {
@@ -115,6 +119,18 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
     return server
   }
 
+  /** The multiaddr of a local address, shared by the connections accepted on it (bounded cache). */
+  #localAddr (address: string, port: number): Multiaddr {
+    const key = `${address}|${port}`
+    let addr = this.#localAddrs.get(key)
+    if (addr == null) {
+      addr = ipPortToMultiaddr(address, port)
+      if (this.#localAddrs.size >= MAX_CACHED_LOCAL_ADDRS) this.#localAddrs.clear()
+      this.#localAddrs.set(key, addr)
+    }
+    return addr
+  }
+
   readonly #onSocket = (socket: net.Socket): void => {
     const state = this.#state
     if (state.kind !== 'listening') {
@@ -132,7 +148,7 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
         ...this.#init,
         direction: 'inbound',
         remoteAddr: ipPortToMultiaddr(remoteAddress, remotePort),
-        localAddr: localAddress != null && localPort != null ? ipPortToMultiaddr(localAddress, localPort) : undefined,
+        localAddr: localAddress != null && localPort != null ? this.#localAddr(localAddress, localPort) : undefined,
         log: connLog
       })
     } catch (err) {

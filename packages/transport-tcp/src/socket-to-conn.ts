@@ -1,4 +1,4 @@
-import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
+import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError, byteChannel } from '@peerkit/interfaces'
 import { abortReason, logger, offerByteChannel } from '@peerkit/utils'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_KEEP_ALIVE_INITIAL_DELAY, DEFAULT_MAX_READ_BUFFER_BYTES } from './constants.js'
@@ -303,6 +303,8 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     const self = this as unknown as { source: AsyncGenerator<Uint8Array>, sink: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void> }
     self.source = source
     self.sink = async () => { throw spent() }
+    // The offers layers left on this object hold their handshake state (readers, writers): let go.
+    delete (this as { [byteChannel]?: unknown })[byteChannel]
     this.log.trace('%s: byte channel claimed', this.#name)
     return {
       attach: (receiver) => { this.#attach(receiver) },
