@@ -26,24 +26,27 @@ export interface SealedMessage {
  * their input unchanged, as the specification requires.
  */
 export class CipherState {
-  // The key and the nonce share one small allocation (a connection holds two CipherStates for as
-  // long as it lives). A raw key costs node's cipher setup no more than a KeyObject does.
-  readonly #material = Buffer.alloc(32 + 12)
+  // The key and the nonce are views of one small allocation (a connection holds two CipherStates
+  // for as long as it lives). A raw key costs node's cipher setup no more than a KeyObject does.
+  readonly #keySlot: Buffer
   #key?: Buffer
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
   #nHigh = 0
-  readonly #nonce = this.#material.subarray(32)
+  readonly #nonce: Buffer
 
   constructor (key?: Uint8Array) {
+    const material = Buffer.alloc(32 + 12)
+    this.#keySlot = material.subarray(0, 32)
+    this.#nonce = material.subarray(32)
     if (key != null) this.initializeKey(key)
   }
 
   /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */
   initializeKey (key: Uint8Array): void {
     if (key.byteLength !== 32) throw new InvalidParametersError(`A ChaCha20-Poly1305 key is 32 bytes, got ${key.byteLength}`)
-    this.#material.set(key, 0)
-    this.#key ??= this.#material.subarray(0, 32)
+    this.#keySlot.set(key, 0)
+    this.#key = this.#keySlot
     this.setNonce(0n)
   }
 

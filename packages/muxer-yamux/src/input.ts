@@ -10,6 +10,9 @@ const COMPACT_AFTER = 64
  * with a read position. Headers are decoded in place (or from a 12-byte scratch copy when one
  * straddles two chunks); payloads are handed out as lists of views of the received chunks.
  */
+/** A header split across chunks is copied here to be decoded (at once: one buffer serves every connection). */
+const SCRATCH = new Uint8Array(HEADER_LENGTH)
+
 export class InputBuffer {
   #chunks: Uint8Array[] = []
   /** Index of the first unconsumed chunk. */
@@ -17,7 +20,6 @@ export class InputBuffer {
   /** Read position inside `#chunks[#head]`. */
   #offset = 0
   #length = 0
-  readonly #scratch = new Uint8Array(HEADER_LENGTH)
 
   /** Unparsed bytes. */
   get byteLength (): number {
@@ -44,8 +46,8 @@ export class InputBuffer {
       header = readHeader(first, this.#offset)
       this.skip(HEADER_LENGTH)
     } else {
-      this.#copyTo(this.#scratch, HEADER_LENGTH)
-      header = readHeader(this.#scratch, 0)
+      this.#copyTo(SCRATCH, HEADER_LENGTH)
+      header = readHeader(SCRATCH, 0)
     }
     return header
   }

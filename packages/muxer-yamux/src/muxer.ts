@@ -77,7 +77,8 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   // outbound queue
   readonly #out: ChunkQueue
   #queuedChunks = 0
-  readonly #drainWaiters = new Set<YamuxStream>()
+  /** Streams waiting for the outbound queue to drain; created on first use. */
+  #drainWaiters?: Set<YamuxStream>
 
   // inbound parsing
   readonly #input = new InputBuffer()
@@ -461,7 +462,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   #streamEnded (stream: YamuxStream): void {
     if (this.#streams.get(stream.streamId) !== stream) return
     this.#streams.delete(stream.streamId)
-    this.#drainWaiters.delete(stream)
+    this.#drainWaiters?.delete(stream)
     this.#totalReceiveWindow -= stream.receiveWindow
     if (stream.direction === 'inbound') {
       this.#inboundCount--
@@ -488,7 +489,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
         if (this.#state !== 'closed') this.#sendFrame(type, flags, streamId, length, payload)
       },
       isSendQueueFull: () => this.#isSendQueueFull(),
-      waitForDrain: (stream) => { this.#drainWaiters.add(stream) },
+      waitForDrain: (stream) => { (this.#drainWaiters ??= new Set()).add(stream) },
       closedError: () => this.#state === 'closed' ? this.#endError() : undefined,
       rtt: () => this.#rtt,
       reserveWindow: (wanted) => {
@@ -539,7 +540,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   #onQueueConsumed (): void {
     // The queue hands out everything it holds at once (no maxYieldBytes), so it is now empty.
     this.#queuedChunks = 0
-    if (this.#drainWaiters.size === 0) return
+    if (this.#drainWaiters == null || this.#drainWaiters.size === 0) return
     const waiters = [...this.#drainWaiters]
     this.#drainWaiters.clear()
     for (const stream of waiters) stream.wake()
@@ -870,7 +871,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
         }
       }
     }
-    this.#drainWaiters.clear()
+    this.#drainWaiters?.clear()
     if (goAway != null) this.#sendFrame(FrameType.GoAway, 0, 0, goAway)
     this.#out.end()
     this.#input.clear()
