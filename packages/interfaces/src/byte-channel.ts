@@ -69,15 +69,26 @@ export interface ByteChannel {
  */
 export const attachByteChannel = Symbol.for('@peerkit/attach-byte-channel')
 
-/** What `muxer[attachByteChannel](channel)` returns: the two promises the pipes would have. */
-export interface AttachedByteChannel {
-  /** Settles as `muxer.sink(conn.source)` would: when the input ended or the muxer ended, or with the failure. */
-  input: Promise<void>
-  /** Settles as `conn.sink(muxer.source)` would: once the muxer's last frames are written and our side ended. */
-  output: Promise<void>
+/**
+ * What the owner of a muxer running on a byte channel hears: the two outcomes the pipes' promises
+ * would have carried, as calls (an object with methods, so a connection costs no closures or
+ * pending promises for them). Each is called once.
+ */
+export interface ByteChannelMuxerEvents {
+  /**
+   * The muxer stopped reading: the input ended or the muxer ended (`err` undefined), or it failed
+   * (`err`: what `muxer.sink(conn.source)` would have rejected with).
+   */
+  onInputEnd(err?: Error): void
+  /**
+   * The muxer's last frames were written and our side ended (`err` undefined), or that failed
+   * (`err`: what `conn.sink(muxer.source)` would have rejected with).
+   */
+  onOutputEnd(err?: Error): void
 }
 
 /** A muxer offering {@link attachByteChannel}. */
 export interface ByteChannelMuxer {
-  [attachByteChannel](channel: ByteChannel): AttachedByteChannel
+  /** Runs the muxer on `channel` (instead of `sink` and `source`), reporting to `events`. Once. */
+  [attachByteChannel](channel: ByteChannel, events: ByteChannelMuxerEvents): void
 }

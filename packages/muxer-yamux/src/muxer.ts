@@ -1,5 +1,6 @@
 import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
 import { ChunkQueue, abortReason, logger, prefixLogger } from '@peerkit/utils'
+import type { ChunkConsumer } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
 import {
@@ -11,7 +12,7 @@ import { YamuxStream } from './stream.js'
 import type { YamuxConfig, YamuxInit } from './config.js'
 import type { FrameHeader } from './frame.js'
 import type { StreamHost } from './stream.js'
-import type { AbortOptions, AttachedByteChannel, ByteChannel, ByteChannelMuxer, ByteChannelReceiver, Logger, Source, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
+import type { AbortOptions, ByteChannel, ByteChannelMuxer, ByteChannelMuxerEvents, ByteChannelReceiver, Logger, Source, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
 
 const STOPPED = Symbol('stopped')
 
@@ -36,6 +37,12 @@ interface ActivePing {
   framesAtSend: number
   timer: ReturnType<typeof setTimeout>
   waiters: Array<{ resolve(rtt: number): void, reject(err: Error): void }>
+}
+
+/** What `YamuxMuxer.#Link` objects are (the class itself is private to the muxer). */
+interface MuxerLink extends StreamHost, ByteChannelReceiver, ChunkConsumer {
+  channel?: ByteChannel
+  events?: ByteChannelMuxerEvents
 }
 
 /** Options of `YamuxMuxer.newStream`. */
@@ -66,7 +73,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   readonly #onIncomingStream?: (stream: YamuxStream) => void
   readonly #onStreamEnd?: (stream: YamuxStream) => void
   readonly #streams = new Map<number, YamuxStream>()
-  readonly #host: StreamHost
+  readonly #host: MuxerLink
   #nextStreamId: number
   #inboundCount = 0
   #outboundCount = 0
@@ -105,8 +112,8 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   #failure?: Error
   /** Wakes the sink's pending read when the muxer ends. */
   #interruptRead?: () => void
-  /** Settles the input promise of a byte channel run (see attachByteChannel) when the muxer ends. */
-  #channelInput?: { resolve(): void, reject(err: Error): void }
+  /** Hears how a byte channel run ends (see attachByteChannel); cleared once its input end is reported. */
+  #channelEvents?: ByteChannelMuxerEvents
 
   constructor (init: StreamMuxerInit, options: YamuxInit = {}) {
     this.#config = resolveConfig(options)
@@ -232,105 +239,76 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
-      if (!this.#isClosed()) {
-        if (error instanceof ProtocolError) {
-          this.log.error('protocol error from remote: %s', error.message)
-          this.#end({ kind: 'failure', error, goAway: GoAwayCode.ProtocolError })
-        } else {
-          this.log.error('connection input failed: %s', error.message)
-          this.#end({ kind: 'failure', error })
-        }
-      }
+      this.#failOnInput(error)
       throw this.#failure ?? error
     } finally {
       if (!finished && typeof iterator.return === 'function') {
         void Promise.resolve(iterator.return()).catch(() => {})
       }
     }
-    if (finished && !this.#isClosed()) {
-      if (this.#input.byteLength > 0 || this.#payloadRemaining > 0) {
-        const error = new UnexpectedEOFError(`yamux connection ended inside a frame (${this.#payloadRemaining > 0 ? `${this.#payloadRemaining} payload bytes missing` : `${this.#input.byteLength} of ${HEADER_LENGTH} header bytes received`})`)
-        this.#end({ kind: 'failure', error })
-      } else {
-        this.#end({ kind: 'eof' })
-      }
-    }
+    if (finished) this.#endOfInput()
     if (this.#failure != null) throw this.#failure
   }
 
   /**
    * Runs the muxer over a byte channel instead of `pipe(conn, muxer, conn)`: received bytes are
    * parsed as they arrive, frames are handed to `channel.write` (batched per turn of the event
-   * loop, as `source` yields them) and our side is ended once the muxer has ended. `input` and
-   * `output` settle as `sink(conn.source)` and `conn.sink(muxer.source)` would. Instead of `sink`
-   * and `source`, once.
+   * loop, as `source` yields them) and our side is ended once the muxer has ended. `events` hears
+   * what `sink(conn.source)` and `conn.sink(muxer.source)` would have settled with. Instead of
+   * `sink` and `source`, once.
    */
-  [attachByteChannel] (channel: ByteChannel): AttachedByteChannel {
+  [attachByteChannel] (channel: ByteChannel, events: ByteChannelMuxerEvents): void {
     if (this.#sinkCalled) throw new StreamStateError('yamux muxer sink can be called only once')
     this.#sinkCalled = true
-    const input = new Promise<void>((resolve, reject) => { this.#channelInput = { resolve, reject } })
-    const output = new Promise<void>((resolve, reject) => {
-      this.#out.pipeTo({
-        write: (data) => channel.write(data),
-        end: (err) => {
-          if (err != null) reject(err)
-          else channel.end().then(resolve, reject)
-        }
-      })
-    })
-    const receiver: ByteChannelReceiver = {
-      onData: (data) => {
-        if (this.#state === 'closed' || data.byteLength === 0) return
-        try {
-          this.#input.append(data)
-          this.#processInput()
-        } catch (err) {
-          this.#inputFailed(err)
-        }
-      },
-      onEnd: () => { this.#inputEnded() },
-      onError: (err) => { this.#inputFailed(err) },
-      onDrain: () => { this.#out.resume() }
-    }
+    const link = this.#host
+    link.channel = channel
+    link.events = events
+    this.#channelEvents = events
+    this.#out.pipeTo(link)
     if (this.#state === 'closed') this.#settleChannelInput()
-    else channel.attach(receiver)
-    return { input, output }
+    else channel.attach(link)
   }
 
   /** The connection's input failed (or broke the protocol): the muxer fails. */
   #inputFailed (err: unknown): void {
-    const error = err instanceof Error ? err : new Error(String(err))
-    if (this.#state !== 'closed') {
-      if (error instanceof ProtocolError) {
-        this.log.error('protocol error from remote: %s', error.message)
-        this.#end({ kind: 'failure', error, goAway: GoAwayCode.ProtocolError })
-      } else {
-        this.log.error('connection input failed: %s', error.message)
-        this.#end({ kind: 'failure', error })
-      }
-    }
+    this.#failOnInput(err instanceof Error ? err : new Error(String(err)))
     this.#settleChannelInput()
   }
 
-  /** The connection's input ended cleanly (remote FIN): the muxer ends, failing if mid-frame. */
+  /** The connection's input ended cleanly (remote FIN). */
   #inputEnded (): void {
-    if (this.#state !== 'closed') {
-      if (this.#input.byteLength > 0 || this.#payloadRemaining > 0) {
-        const error = new UnexpectedEOFError(`yamux connection ended inside a frame (${this.#payloadRemaining > 0 ? `${this.#payloadRemaining} payload bytes missing` : `${this.#input.byteLength} of ${HEADER_LENGTH} header bytes received`})`)
-        this.#end({ kind: 'failure', error })
-      } else {
-        this.#end({ kind: 'eof' })
-      }
-    }
+    this.#endOfInput()
     this.#settleChannelInput()
+  }
+
+  /** The input failed: the muxer fails, with GoAway (protocol error) when the remote broke the protocol. */
+  #failOnInput (error: Error): void {
+    if (this.#isClosed()) return
+    if (error instanceof ProtocolError) {
+      this.log.error('protocol error from remote: %s', error.message)
+      this.#end({ kind: 'failure', error, goAway: GoAwayCode.ProtocolError })
+    } else {
+      this.log.error('connection input failed: %s', error.message)
+      this.#end({ kind: 'failure', error })
+    }
+  }
+
+  /** The input ended: the muxer ends, failing with UnexpectedEOFError when it ended inside a frame. */
+  #endOfInput (): void {
+    if (this.#isClosed()) return
+    if (this.#input.byteLength > 0 || this.#payloadRemaining > 0) {
+      const error = new UnexpectedEOFError(`yamux connection ended inside a frame (${this.#payloadRemaining > 0 ? `${this.#payloadRemaining} payload bytes missing` : `${this.#input.byteLength} of ${HEADER_LENGTH} header bytes received`})`)
+      this.#end({ kind: 'failure', error })
+    } else {
+      this.#end({ kind: 'eof' })
+    }
   }
 
   #settleChannelInput (): void {
-    const settle = this.#channelInput
-    if (settle == null) return
-    this.#channelInput = undefined
-    if (this.#failure != null) settle.reject(this.#failure)
-    else settle.resolve()
+    const events = this.#channelEvents
+    if (events == null) return
+    this.#channelEvents = undefined
+    events.onInputEnd(this.#failure)
   }
 
   /**
@@ -479,25 +457,77 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
     }
   }
 
-  #createHost (): StreamHost {
-    const config = this.#config
-    return {
-      maxMessageSize: config.maxMessageSize,
-      maxStreamWindowSize: config.maxStreamWindowSize,
-      sendFrame: (type, flags, streamId, length, payload) => {
-        // Once the muxer has ended, streams send nothing more (no RST storm after a GoAway).
-        if (this.#state !== 'closed') this.#sendFrame(type, flags, streamId, length, payload)
-      },
-      isSendQueueFull: () => this.#isSendQueueFull(),
-      waitForDrain: (stream) => { (this.#drainWaiters ??= new Set()).add(stream) },
-      closedError: () => this.#state === 'closed' ? this.#endError() : undefined,
-      rtt: () => this.#rtt,
-      reserveWindow: (wanted) => {
-        const granted = Math.max(0, Math.min(wanted, config.maxConnectionReceiveWindow - this.#totalReceiveWindow))
-        this.#totalReceiveWindow += granted
-        return granted
-      },
-      onStreamEnd: (stream) => { this.#streamEnded(stream) }
+  #createHost (): MuxerLink {
+    return new YamuxMuxer.#Link(this)
+  }
+
+  /**
+   * The muxer's side of its streams (`StreamHost`) and, on a byte channel, the channel's receiver
+   * and the outbound queue's consumer: one object with methods, rather than a dozen closures kept
+   * for as long as the connection lives.
+   */
+  static readonly #Link = class MuxerLink implements StreamHost, ByteChannelReceiver, ChunkConsumer {
+    readonly #muxer: YamuxMuxer
+    readonly maxMessageSize: number
+    readonly maxStreamWindowSize: number
+    /** On a byte channel: where frames go, and who hears how the run ends. */
+    channel?: ByteChannel
+    events?: ByteChannelMuxerEvents
+
+    constructor (muxer: YamuxMuxer) {
+      this.#muxer = muxer
+      this.maxMessageSize = muxer.#config.maxMessageSize
+      this.maxStreamWindowSize = muxer.#config.maxStreamWindowSize
+    }
+
+    // StreamHost
+    sendFrame (type: number, flags: number, streamId: number, length: number, payload?: Uint8ArrayList): void {
+      // Once the muxer has ended, streams send nothing more (no RST storm after a GoAway).
+      if (this.#muxer.#state !== 'closed') this.#muxer.#sendFrame(type, flags, streamId, length, payload)
+    }
+
+    isSendQueueFull (): boolean { return this.#muxer.#isSendQueueFull() }
+    waitForDrain (stream: YamuxStream): void { (this.#muxer.#drainWaiters ??= new Set()).add(stream) }
+    closedError (): Error | undefined { return this.#muxer.#state === 'closed' ? this.#muxer.#endError() : undefined }
+    rtt (): number | undefined { return this.#muxer.#rtt }
+    onStreamEnd (stream: YamuxStream): void { this.#muxer.#streamEnded(stream) }
+
+    reserveWindow (wanted: number): number {
+      const muxer = this.#muxer
+      const granted = Math.max(0, Math.min(wanted, muxer.#config.maxConnectionReceiveWindow - muxer.#totalReceiveWindow))
+      muxer.#totalReceiveWindow += granted
+      return granted
+    }
+
+    // ByteChannelReceiver
+    onData (data: Uint8Array | Uint8ArrayList): void {
+      const muxer = this.#muxer
+      if (muxer.#state === 'closed' || data.byteLength === 0) return
+      try {
+        muxer.#input.append(data)
+        muxer.#processInput()
+      } catch (err) {
+        muxer.#inputFailed(err)
+      }
+    }
+
+    onEnd (): void { this.#muxer.#inputEnded() }
+    onError (err: Error): void { this.#muxer.#inputFailed(err) }
+    onDrain (): void { this.#muxer.#out.resume() }
+
+    // ChunkConsumer (the outbound queue, on a byte channel)
+    write (data: Uint8ArrayList): boolean {
+      return this.channel?.write(data) ?? true
+    }
+
+    end (err?: Error): void {
+      const events = this.events
+      if (events == null) return
+      if (err != null || this.channel == null) {
+        events.onOutputEnd(err)
+        return
+      }
+      this.channel.end().then(() => { events.onOutputEnd() }, (e: Error) => { events.onOutputEnd(e) })
     }
   }
 

@@ -40,6 +40,25 @@ function channelPair (): [End, End] {
   return [ends[0], ends[1]]
 }
 
+/** Attaches `muxer` to `channel`; the events it reports settle the two promises returned. */
+function attach (muxer: YamuxMuxer, channel: ByteChannel): { input: Promise<void>, output: Promise<void> } {
+  const settle: { input?: (err?: Error) => void, output?: (err?: Error) => void } = {}
+  const input = new Promise<void>((resolve, reject) => { settle.input = (err) => { if (err != null) reject(err); else resolve() } })
+  const output = new Promise<void>((resolve, reject) => { settle.output = (err) => { if (err != null) reject(err); else resolve() } })
+  const calls = { input: 0, output: 0 }
+  muxer[attachByteChannel](channel, {
+    onInputEnd: (err) => {
+      assert.equal(++calls.input, 1, 'onInputEnd is reported once')
+      settle.input?.(err)
+    },
+    onOutputEnd: (err) => {
+      assert.equal(++calls.output, 1, 'onOutputEnd is reported once')
+      settle.output?.(err)
+    }
+  })
+  return { input, output }
+}
+
 function goAwayCodes (bytes: Uint8ArrayList): number[] {
   const codes: number[] = []
   const all = bytes.subarray()
@@ -63,8 +82,8 @@ describe('yamux over a byte channel', () => {
         void s.sink(s.source)
       }
     })
-    const c = client[attachByteChannel](a.channel)
-    const s = server[attachByteChannel](b.channel)
+    const c = attach(client, a.channel)
+    const s = attach(server, b.channel)
     const input = track(c.input)
     const output = track(c.output)
     const payload = new Uint8Array(300_000).map((_, i) => i & 0xff)
@@ -84,14 +103,14 @@ describe('yamux over a byte channel', () => {
     // The server saw the end of its input (our side ended) and ended too.
     await until(() => server.status === 'closed')
     await s.input
-    assert.throws(() => client[attachByteChannel](a.channel), StreamStateError)
+    assert.throws(() => { client[attachByteChannel](a.channel, { onInputEnd: () => {}, onOutputEnd: () => {} }) }, StreamStateError)
     await assert.rejects(client.sink([]), StreamStateError)
   })
 
   it('garbage from the remote fails input with ProtocolError and sends GoAway (protocol error)', async () => {
     const [a] = channelPair()
     const muxer = new YamuxMuxer({ direction: 'outbound' })
-    const { input, output } = muxer[attachByteChannel](a.channel)
+    const { input, output } = attach(muxer, a.channel)
     const outcome = track(input)
     const stream = await muxer.newStream()
     a.receiver()?.onData(frame(FrameType.Data, 0, 1, 10).map(() => 0xee))
@@ -105,7 +124,7 @@ describe('yamux over a byte channel', () => {
   it('the remote ending its side ends the muxer (input resolves, open streams fail)', async () => {
     const [a] = channelPair()
     const muxer = new YamuxMuxer({ direction: 'outbound' })
-    const { input } = muxer[attachByteChannel](a.channel)
+    const { input } = attach(muxer, a.channel)
     const stream = await muxer.newStream()
     const reading = track(collect(stream.source))
     a.receiver()?.onEnd()
@@ -118,14 +137,14 @@ describe('yamux over a byte channel', () => {
   it('an ending inside a frame, or a failing connection, rejects input with that error', async () => {
     const [a] = channelPair()
     const muxer = new YamuxMuxer({ direction: 'outbound' })
-    const { input } = muxer[attachByteChannel](a.channel)
+    const { input } = attach(muxer, a.channel)
     a.receiver()?.onData(frame(FrameType.Ping, 1, 0, 7).subarray(0, 5))
     a.receiver()?.onEnd()
     await assert.rejects(input, /inside a frame/)
 
     const [x] = channelPair()
     const other = new YamuxMuxer({ direction: 'outbound' })
-    const attached = other[attachByteChannel](x.channel)
+    const attached = attach(other, x.channel)
     x.receiver()?.onError(new Error('ECONNRESET'))
     await assert.rejects(attached.input, /ECONNRESET/)
   })
@@ -140,7 +159,7 @@ describe('yamux over a byte channel', () => {
       end: async () => {}
     }
     const muxer = new YamuxMuxer({ direction: 'outbound' })
-    muxer[attachByteChannel](channel)
+    attach(muxer, channel)
     await muxer.newStream()
     await until(() => writes.length === 1)
     // Blocked: the next frames wait in the queue.

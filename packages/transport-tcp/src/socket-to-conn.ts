@@ -113,6 +113,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   readonly #socket: Socket
   readonly #name: string
   readonly #closeTimeout: number
+  readonly #inactivityTimeout: number
   readonly #maxReadBufferBytes: number
   readonly #resumeBelow: number
 
@@ -168,16 +169,17 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     socket.setKeepAlive(options.keepAlive ?? true, keepAliveInitialDelay)
     if (inactivityTimeout > 0) socket.setTimeout(inactivityTimeout)
 
-    socket.on('data', this.#onData)
-    socket.on('end', this.#onEnd)
-    socket.on('error', this.#onError)
-    socket.on('close', this.#onClose)
-    socket.on('drain', this.#onDrain)
-    socket.on('finish', this.#onFinish)
-    socket.on('timeout', () => {
-      this.log('%s: no traffic for %dms, aborting', this.#name, inactivityTimeout)
-      this.abort(new TimeoutError(`Connection ${this.#name} was inactive for ${inactivityTimeout}ms`, inactivityTimeout))
-    })
+    this.#inactivityTimeout = inactivityTimeout
+    // The listeners are shared by every connection and find theirs through the socket.
+    ;(socket as OwnedSocket)[OWNER] = this
+    const on = TCPMultiaddrConnection.#listeners
+    socket.on('data', on.data)
+    socket.on('end', on.end)
+    socket.on('error', on.error)
+    socket.on('close', on.close)
+    socket.on('drain', on.drain)
+    socket.on('finish', on.finish)
+    socket.on('timeout', on.timeout)
 
     this.source = this.#createSource()
     offerByteChannel(this, () => this.#claim())
@@ -185,7 +187,24 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 
   // ---------------------------------------------------------------- socket events
 
-  readonly #onData = (buf: Buffer): void => {
+  /** The socket listeners, one set for all connections (no closures per connection). */
+  static readonly #listeners = {
+    data (this: OwnedSocket, buf: Buffer): void { this[OWNER].#onData(buf) },
+    end (this: OwnedSocket): void { this[OWNER].#onEnd() },
+    error (this: OwnedSocket, err: Error): void { this[OWNER].#onError(err) },
+    close (this: OwnedSocket): void { this[OWNER].#onClose() },
+    drain (this: OwnedSocket): void { this[OWNER].#onDrain() },
+    finish (this: OwnedSocket): void { this[OWNER].#onFinish() },
+    timeout (this: OwnedSocket): void { this[OWNER].#onTimeout() }
+  }
+
+  #onTimeout (): void {
+    const ms = this.#inactivityTimeout
+    this.log('%s: no traffic for %dms, aborting', this.#name, ms)
+    this.abort(new TimeoutError(`Connection ${this.#name} was inactive for ${ms}ms`, ms))
+  }
+
+  #onData (buf: Buffer): void {
     const receiver = this.#receiver
     if (receiver != null) {
       if (!this.#receiverDone) receiver.onData(buf)
@@ -204,18 +223,18 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.#wakeReader()
   }
 
-  readonly #onEnd = (): void => {
+  #onEnd (): void {
     this.log('%s: remote ended its side', this.#name)
     this.#remoteEnded = true
     this.#wakeReader()
   }
 
-  readonly #onError = (err: Error): void => {
+  #onError (err: Error): void {
     this.log('%s: socket error %s', this.#name, (err as NodeJS.ErrnoException).code ?? err.message)
     this.#fail(err)
   }
 
-  readonly #onClose = (): void => {
+  #onClose (): void {
     this.#closed = true
     this.timeline.close ??= Date.now()
     if (this.#closeTimer != null) clearTimeout(this.#closeTimer)
@@ -237,12 +256,12 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.#onClosed?.()
   }
 
-  readonly #onDrain = (): void => {
+  #onDrain (): void {
     if (this.#sinkWaiter?.kind === 'drain') this.#wakeSink(undefined)
     if (this.#receiver != null && !this.#receiverDone) this.#receiver.onDrain()
   }
 
-  readonly #onFinish = (): void => {
+  #onFinish (): void {
     if (this.#sinkWaiter?.kind === 'finish') this.#wakeSink(undefined)
   }
 
@@ -293,24 +312,22 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       waiter.resolve(STOP)
     }
     // The duplex is spent: drop the wrappers earlier layers installed on it.
-    const spent = (): StreamStateError => new StreamStateError(`The byte channel of connection ${this.#name} was claimed: use the channel`)
-    const source: AsyncGenerator<Uint8Array> = {
-      next: async () => { throw spent() },
-      return: async () => READ_DONE,
-      throw: async (err?: unknown) => { throw err },
-      [Symbol.asyncIterator]: () => source
-    }
     const self = this as unknown as { source: AsyncGenerator<Uint8Array>, sink: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void> }
-    self.source = source
-    self.sink = async () => { throw spent() }
+    self.source = SPENT_SOURCE
+    self.sink = spentSink
     // The offers layers left on this object hold their handshake state (readers, writers): let go.
     delete (this as { [byteChannel]?: unknown })[byteChannel]
     this.log.trace('%s: byte channel claimed', this.#name)
-    return {
-      attach: (receiver) => { this.#attach(receiver) },
-      write: (data) => this.#channelWrite(data),
-      end: async () => this.#channelEnd()
-    }
+    return new TCPMultiaddrConnection.#Channel(this)
+  }
+
+  /** The byte channel of a claimed connection: methods on a small object, no closures. */
+  static readonly #Channel = class TCPByteChannel implements ByteChannel {
+    readonly #conn: TCPMultiaddrConnection
+    constructor (conn: TCPMultiaddrConnection) { this.#conn = conn }
+    attach (receiver: ByteChannelReceiver): void { this.#conn.#attach(receiver) }
+    write (data: Uint8Array | Uint8ArrayList): boolean { return this.#conn.#channelWrite(data) }
+    async end (): Promise<void> { return this.#conn.#channelEnd() }
   }
 
   #attach (receiver: ByteChannelReceiver): void {
@@ -414,10 +431,8 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     }
     // A read that has to wait is parked as one promise reaction rather than a suspended async
     // frame, which (with its context) would live as long as the connection stays idle.
-    return new Promise<void>(resolve => { this.#readWaiter = resolve }).then(this.#nextChunkBound)
+    return new Promise<void>(resolve => { this.#readWaiter = resolve }).then(async () => this.#nextChunk())
   }
-
-  readonly #nextChunkBound = async (): Promise<IteratorResult<Uint8Array>> => this.#nextChunk()
 
   /** The reader is done (end, error or `return()`): release a pending read and drop what is queued. */
   #endRead (): void {
@@ -648,6 +663,27 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** Marks a socket with the connection its (shared) listeners serve. */
+const OWNER = Symbol('peerkit.tcp.connection')
+type OwnedSocket = Socket & { [OWNER]: TCPMultiaddrConnection }
+
+function spentError (): StreamStateError {
+  return new StreamStateError('The byte channel of this connection was claimed: use the channel, not source or sink')
+}
+
+/** `source` of a connection whose byte channel was claimed. */
+const SPENT_SOURCE: AsyncGenerator<Uint8Array> = {
+  next: async () => { throw spentError() },
+  return: async () => READ_DONE,
+  throw: async (err?: unknown) => { throw err },
+  [Symbol.asyncIterator]: () => SPENT_SOURCE
+}
+
+/** `sink` of a connection whose byte channel was claimed. */
+async function spentSink (): Promise<void> {
+  throw spentError()
+}
 
 function closeAbortReason (signal: AbortSignal, name: string): Error {
   const reason = abortReason(signal)

@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict'
-import { multiaddr } from '@multiformats/multiaddr'
 import { StreamStateError } from '@peerkit/interfaces'
 import { ByteStream, claimByteChannel } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { toMultiaddrConnection } from '../src/index.js'
-import { assertNoLeaks, delay, resources, socketPair, waitFor } from './helpers.js'
+import { delay, trackedPairs, waitFor } from './helpers.js'
 import type { ByteChannel, ByteChannelReceiver, MultiaddrConnection } from '@peerkit/interfaces'
-import type net from 'node:net'
-
-const REMOTE = multiaddr('/ip4/127.0.0.1/tcp/1')
 
 interface Recorder extends ByteChannelReceiver {
   bytes: () => Buffer
@@ -32,38 +27,13 @@ function recorder (): Recorder {
 }
 
 describe('TCP connection byte channel', () => {
-  let baseline: Map<string, number>
-  const peers: net.Socket[] = []
-  const conns: MultiaddrConnection[] = []
-
-  async function setup (options: { maxReadBufferBytes?: number } = {}): Promise<{ conn: MultiaddrConnection, peer: net.Socket }> {
-    const { client, server } = await socketPair()
-    server.on('error', () => {})
-    const conn = toMultiaddrConnection(client, { remoteAddr: REMOTE, direction: 'outbound', ...options })
-    peers.push(server)
-    conns.push(conn)
-    return { conn, peer: server }
-  }
+  const setup = trackedPairs()
 
   function claim (conn: MultiaddrConnection): ByteChannel {
     const channel = claimByteChannel(conn)
     assert.ok(channel != null, 'the connection offers a byte channel')
     return channel
   }
-
-  before(async () => {
-    await delay(1)
-    baseline = resources()
-  })
-
-  afterEach(() => {
-    for (const c of conns.splice(0)) c.abort(new Error('test cleanup'))
-    for (const p of peers.splice(0)) p.destroy()
-  })
-
-  after(async () => {
-    await assertNoLeaks(baseline)
-  })
 
   it('delivers what arrived before attach first, then each chunk as it arrives, and the remote FIN', async () => {
     const { conn, peer } = await setup()

@@ -2,20 +2,11 @@ import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { toMultiaddrConnection } from '../src/index.js'
-import { assertNoLeaks, delay, resources, socketPair, waitFor } from './helpers.js'
-import type { ToMultiaddrConnectionOptions } from '../src/index.js'
+import { delay, socketPair, trackedPairs, waitFor } from './helpers.js'
 import type { MultiaddrConnection } from '@peerkit/interfaces'
 import type net from 'node:net'
 
 const REMOTE = multiaddr('/ip4/127.0.0.1/tcp/1')
-
-/** Our connection over the client end of a socket pair; the server end stays a plain socket. */
-async function setup (options: Partial<ToMultiaddrConnectionOptions> = {}): Promise<{ conn: MultiaddrConnection, client: net.Socket, peer: net.Socket }> {
-  const { client, server } = await socketPair()
-  server.on('error', () => {})
-  const conn = toMultiaddrConnection(client, { remoteAddr: REMOTE, direction: 'outbound', ...options })
-  return { conn, client, peer: server }
-}
 
 function bytes (chunk: Uint8Array | Uint8ArrayList): Uint8Array {
   return chunk instanceof Uint8Array ? chunk : chunk.subarray()
@@ -36,30 +27,8 @@ async function peerReceives (peer: net.Socket): Promise<Buffer> {
 }
 
 describe('toMultiaddrConnection', () => {
-  let baseline: Map<string, number>
-  const peers: net.Socket[] = []
-  const conns: MultiaddrConnection[] = []
-
-  async function pair (options: Partial<ToMultiaddrConnectionOptions> = {}): ReturnType<typeof setup> {
-    const p = await setup(options)
-    peers.push(p.peer)
-    conns.push(p.conn)
-    return p
-  }
-
-  before(async () => {
-    await delay(1)
-    baseline = resources()
-  })
-
-  afterEach(() => {
-    for (const c of conns.splice(0)) c.abort(new Error('test cleanup'))
-    for (const p of peers.splice(0)) p.destroy()
-  })
-
-  after(async () => {
-    await assertNoLeaks(baseline)
-  })
+  const pair = trackedPairs()
+  const { conns, peers } = pair
 
   it('validates its options', async () => {
     const { client, server } = await socketPair()

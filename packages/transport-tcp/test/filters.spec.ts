@@ -65,6 +65,11 @@ describe('address handling', () => {
     assert.equal(ipPortToMultiaddr('::1', 3).toString(), '/ip6/::1/tcp/3')
     assert.equal(ipPortToMultiaddr('fe80::1%eth0', 4).toString(), '/ip6zone/eth0/ip6/fe80::1/tcp/4')
     assert.equal(ipPortToMultiaddr('127.0.0.1', 5, PEER).toString(), `/ip4/127.0.0.1/tcp/5/p2p/${PEER}`)
+    // Built from components, yet byte-for-byte the parsed address
+    for (const [ip, text] of [['10.1.2.3', '/ip4/10.1.2.3/tcp/4001'], ['2001:db8::5', '/ip6/2001:db8::5/tcp/4001']]) {
+      assert.deepEqual(ipPortToMultiaddr(ip, 4001).bytes, multiaddr(text).bytes)
+      assert.ok(ipPortToMultiaddr(ip, 4001).equals(multiaddr(text)))
+    }
     assert.throws(() => ipPortToMultiaddr('not-an-ip', 1), TypeError)
     assert.throws(() => ipPortToMultiaddr('fe80::1%a/b', 1), TypeError)
   })

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { Worker } from 'node:worker_threads'
 import { multiaddr } from '@multiformats/multiaddr'
+import { toMultiaddrConnection } from '../src/index.js'
+import type { ToMultiaddrConnectionOptions } from '../src/index.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { MultiaddrConnection } from '@peerkit/interfaces'
 
 /** Resolves after `ms` milliseconds. */
 export async function delay (ms: number): Promise<void> {
@@ -131,3 +134,37 @@ export class HangingServer {
     await new Promise(resolve => this.#worker.once('exit', resolve))
   }
 }
+
+/**
+ * For a `describe` block: installs hooks that check for leaked handles after the block and abort
+ * what a test left open, and returns a function making our connection over the client end of a
+ * socket pair (the server end stays a plain socket, the "peer").
+ */
+export function trackedPairs (): TrackedPairs {
+  let baseline: Map<string, number>
+  const peers: net.Socket[] = []
+  const conns: MultiaddrConnection[] = []
+  before(async () => {
+    await delay(1)
+    baseline = resources()
+  })
+  afterEach(() => {
+    for (const c of conns.splice(0)) c.abort(new Error('test cleanup'))
+    for (const p of peers.splice(0)) p.destroy()
+  })
+  after(async () => {
+    await assertNoLeaks(baseline)
+  })
+  const pair = async (options: Partial<ToMultiaddrConnectionOptions> = {}): Promise<{ conn: MultiaddrConnection, client: net.Socket, peer: net.Socket }> => {
+    const { client, server } = await socketPair()
+    server.on('error', () => {})
+    const conn = toMultiaddrConnection(client, { remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/1'), direction: 'outbound', ...options })
+    peers.push(server)
+    conns.push(conn)
+    return { conn, client, peer: server }
+  }
+  return Object.assign(pair, { conns, peers })
+}
+
+/** See {@link trackedPairs}: makes a tracked pair; `conns` and `peers` are cleaned up after each test. */
+export type TrackedPairs = ((options?: Partial<ToMultiaddrConnectionOptions>) => Promise<{ conn: MultiaddrConnection, client: net.Socket, peer: net.Socket }>) & { conns: MultiaddrConnection[], peers: net.Socket[] }

@@ -61,7 +61,9 @@ export class UpgradedConnection implements Connection {
   readonly #muxer: StreamMuxer
   readonly #init: ConnectionInit
   #status: ConnectionStatus = 'open'
-  #outbound?: Promise<void>
+  /** The muxer's frames are all written (see outboundEnded). */
+  #outboundEnded = false
+  #outboundWaiter?: () => void
   #closed = false
 
   constructor (init: ConnectionInit) {
@@ -196,26 +198,29 @@ export class UpgradedConnection implements Connection {
   }
 
   /**
-   * The upgrader hands over the promise of the pipe that carries the muxer's frames to the raw
-   * connection; `close()` waits for it (boundedly) before closing the raw connection. @internal
+   * The upgrader reports that the muxer's frames have all reached the raw connection; `close()`
+   * waits for this (boundedly) before closing the raw connection. @internal
    */
-  setOutbound (outbound: Promise<void>): void {
-    outbound.catch(() => {})
-    this.#outbound = outbound
+  outboundEnded (): void {
+    if (this.#outboundEnded) return
+    this.#outboundEnded = true
+    const wake = this.#outboundWaiter
+    this.#outboundWaiter = undefined
+    wake?.()
   }
 
   /** Waits until the muxer's frames are written, at most `FLUSH_TIMEOUT` ms or until `options.signal` aborts. */
   async #flushed (options: AbortOptions): Promise<void> {
-    const outbound = this.#outbound
-    if (outbound == null) return
+    if (this.#outboundEnded) return
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      await raceSignal(Promise.race([
-        outbound.catch(() => {}),
-        new Promise<void>(resolve => { timer = setTimeout(resolve, FLUSH_TIMEOUT) })
-      ]), options.signal)
+      await raceSignal(new Promise<void>(resolve => {
+        this.#outboundWaiter = resolve
+        timer = setTimeout(resolve, FLUSH_TIMEOUT)
+      }), options.signal)
     } finally {
       clearTimeout(timer)
+      this.#outboundWaiter = undefined
     }
   }
 

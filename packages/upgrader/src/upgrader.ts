@@ -2,7 +2,7 @@ import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitE
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
 import { anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
-import type { AbortOptions, ByteChannelMuxer, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
+import type { AbortOptions, ByteChannelMuxer, ByteChannelMuxerEvents, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
 
 export interface UpgraderInit {
   /** Encrypters in order of preference (the dialer proposes them in this order). */
@@ -187,24 +187,38 @@ export class Upgrader {
     // no promise parked per layer while the connection is idle, no promise per chunk.
     const attach = (muxer as Partial<ByteChannelMuxer>)[attachByteChannel]
     const channel = typeof attach === 'function' ? claimByteChannel(conn) : undefined
-    let fromRemote: Promise<void>
-    let toRemote: Promise<void>
+    const events = new ConnectionEvents(connection)
     if (channel != null && attach != null) {
-      const attached = attach.call(muxer, channel)
-      fromRemote = attached.input
-      toRemote = attached.output
+      attach.call(muxer, channel, events)
     } else {
-      fromRemote = muxer.sink(conn.source)
-      toRemote = conn.sink(muxer.source)
+      muxer.sink(conn.source).then(() => { events.onInputEnd() }, (err: Error) => { events.onInputEnd(err) })
+      conn.sink(muxer.source).then(() => { events.onOutputEnd() }, (err: Error) => { events.onOutputEnd(err) })
     }
-    connection.setOutbound(toRemote)
-    fromRemote.then(() => {
-      // The remote ended the connection: nothing more can arrive.
-      if (connection.status === 'open') void connection.close()
-    }, (err: Error) => { connection.abort(err) })
-    toRemote.then(() => {
-      connection.markClosed()
-    }, (err: Error) => { connection.abort(err) })
     return connection
+  }
+}
+
+/**
+ * How the connection hears that its muxer stopped reading (the remote ended the connection, or it
+ * failed) or finished writing: one small object per connection rather than closures and pending
+ * promise reactions.
+ */
+class ConnectionEvents implements ByteChannelMuxerEvents {
+  readonly #connection: UpgradedConnection
+
+  constructor (connection: UpgradedConnection) {
+    this.#connection = connection
+  }
+
+  onInputEnd (err?: Error): void {
+    // The remote ended the connection: nothing more can arrive.
+    if (err != null) this.#connection.abort(err)
+    else if (this.#connection.status === 'open') void this.#connection.close()
+  }
+
+  onOutputEnd (err?: Error): void {
+    this.#connection.outboundEnded()
+    if (err != null) this.#connection.abort(err)
+    else this.#connection.markClosed()
   }
 }

@@ -120,7 +120,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     if (this.#consumer != null) {
       if (this.#blocked) return
       if (this.#coalesce) {
-        this.#flushScheduled ??= setImmediate(this.#flush)
+        this.#flushScheduled ??= setImmediate(ChunkQueue.#flushLater, this)
         return
       }
       this.#flush()
@@ -128,13 +128,18 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     }
     if (this.#waiter == null) return
     if (this.#coalesce) {
-      this.#flushScheduled ??= setImmediate(this.#flush)
+      this.#flushScheduled ??= setImmediate(ChunkQueue.#flushLater, this)
       return
     }
     this.#flush()
   }
 
-  readonly #flush = (): void => {
+  /** The scheduled hand-over (a static function: no closure per queue). */
+  static #flushLater (queue: ChunkQueue): void {
+    queue.#flush()
+  }
+
+  #flush (): void {
     if (this.#flushScheduled != null) {
       clearImmediate(this.#flushScheduled)
       this.#flushScheduled = undefined

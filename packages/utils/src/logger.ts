@@ -28,24 +28,49 @@ function isOn (fn: unknown): boolean {
   return (fn as { enabled?: unknown }).enabled !== false
 }
 
+/** Where a prefixed logger writes, and its prefix. */
+const PREFIXED = Symbol('peerkit.prefixed-logger')
+
+interface PrefixedState { log: Logger, prefix: string }
+type PrefixedLogger = Logger & { [PREFIXED]: PrefixedState }
+
+/**
+ * What prefixed loggers share: `error`, `trace` and `enabled` come from here (they are called as
+ * methods, `log.error(...)`), so a logger costs one function and one small object.
+ */
+const PREFIXED_PROTO = Object.create(Function.prototype, {
+  error: {
+    value: function (this: PrefixedLogger, formatter: unknown, ...args: unknown[]): void {
+      const { log, prefix } = this[PREFIXED]
+      if (isOn(log.error)) log.error(`${prefix} ${String(formatter)}`, ...args)
+    }
+  },
+  trace: {
+    value: function (this: PrefixedLogger, formatter: unknown, ...args: unknown[]): void {
+      const { log, prefix } = this[PREFIXED]
+      if (isOn(log.trace)) log.trace(`${prefix} ${String(formatter)}`, ...args)
+    }
+  },
+  enabled: {
+    get (this: PrefixedLogger): boolean { return this[PREFIXED].log.enabled },
+    enumerable: true
+  }
+}) as object
+
 /**
  * A logger that writes through `log` (same namespace, same enablement), each line starting with
  * `prefix`: for per-connection or per-stream loggers, which would otherwise create a `debug`
  * instance each (about 4 KiB and 15 µs apiece). Lines are formatted only when `log` is enabled.
+ * `error` and `trace` are methods: call them as `logger.error(...)`.
  */
 export function prefixLogger (log: Logger, prefix: string): Logger {
-  const out = Object.assign((formatter: unknown, ...args: unknown[]): void => {
-    if (log.enabled) log(`${prefix} ${String(formatter)}`, ...args)
-  }, {
-    error: (formatter: unknown, ...args: unknown[]): void => {
-      if (isOn(log.error)) log.error(`${prefix} ${String(formatter)}`, ...args)
-    },
-    trace: (formatter: unknown, ...args: unknown[]): void => {
-      if (isOn(log.trace)) log.trace(`${prefix} ${String(formatter)}`, ...args)
-    }
-  })
-  Object.defineProperty(out, 'enabled', { get: () => log.enabled, enumerable: true })
-  return out as typeof out & { enabled: boolean }
+  const state: PrefixedState = { log, prefix }
+  const out = function (formatter: unknown, ...args: unknown[]): void {
+    if (state.log.enabled) state.log(`${state.prefix} ${String(formatter)}`, ...args)
+  } as PrefixedLogger
+  Object.setPrototypeOf(out, PREFIXED_PROTO)
+  out[PREFIXED] = state
+  return out
 }
 
 /** A component logger whose components log under `<prefix>:<component>`. */
