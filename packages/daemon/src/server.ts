@@ -1,7 +1,7 @@
 import { lstat, unlink } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { InvalidMessageError, InvalidParametersError, LimitExceededError, NotStartedError, PeerkitError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { anySignal, logger } from '@peerkit/utils'
+import { anySignal, logger, shutdownController } from '@peerkit/utils'
 import * as varint from 'uint8-varint'
 import { bridge } from './bridge.js'
 import { DEFAULT_MAX_MESSAGE_SIZE, SocketChannel } from './channel.js'
@@ -115,7 +115,7 @@ export class DaemonServer {
   readonly #log: Logger
   #server?: Server
   #addr?: ControlAddr
-  #shutdown = new AbortController()
+  #shutdown = shutdownController()
   readonly #sockets = new Set<Socket>()
   readonly #tasks = new Set<Promise<void>>()
   /** protocol → client handler address, for protocols handed to clients. */
@@ -167,7 +167,7 @@ export class DaemonServer {
   /** Listens on the control address and registers the echo handler when asked to. */
   async start (): Promise<void> {
     if (this.#server != null) return
-    this.#shutdown = new AbortController()
+    this.#shutdown = shutdownController()
     if (this.#listen.type === 'unix') await removeStaleSocket(this.#listen.path)
     const server = createServer({ allowHalfOpen: true }, (socket) => { this.#accept(socket) })
     await new Promise<void>((resolve, reject) => {

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { CODE_P2P, multiaddr } from '@multiformats/multiaddr'
 import { equalBytes, publicKeyFromProtobuf, publicKeyToProtobuf } from '@peerkit/crypto'
 import { AbortError, InvalidMessageError, InvalidParametersError, NotFoundError, NotStartedError, UnexpectedPeerError } from '@peerkit/interfaces'
 import { peerIdFromPublicKey } from '@peerkit/peer-id'
 import { PeerRecord, openSignedPeerRecord } from '@peerkit/peer-record'
-import { ByteStream, TypedEventEmitter, anySignal, raceSignal } from '@peerkit/utils'
+import { ByteStream, TypedEventEmitter, anySignal, raceSignal, shutdownController } from '@peerkit/utils'
 import {
   DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_LISTEN_ADDRS, DEFAULT_MAX_MESSAGES, DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_MAX_OUTBOUND_STREAMS, DEFAULT_MAX_PROTOCOLS, DEFAULT_MAX_PUSH_CONCURRENCY, DEFAULT_PROTOCOL_VERSION,
@@ -150,7 +151,7 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
   readonly #inflight = new Map<Connection, Promise<IdentifyResult>>()
   /** Inbound handlers still running, awaited by `stop()`. */
   readonly #handlers = new Set<Promise<void>>()
-  #shutdown = new AbortController()
+  #shutdown = shutdownController()
   #started = false
   #pushTimer?: ReturnType<typeof setTimeout>
   #pushing?: Promise<void>
@@ -235,7 +236,7 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
 
   async start (): Promise<void> {
     if (this.#started) return
-    this.#shutdown = new AbortController()
+    this.#shutdown = shutdownController()
     const { swarm } = this.#components
     const limits = { maxInboundStreams: this.#maxInboundStreams, maxOutboundStreams: this.#maxOutboundStreams }
     await swarm.handle(IDENTIFY_PROTOCOL, async (data) => this.#track(this.#handleIdentify(data)), limits)
@@ -413,7 +414,8 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
    */
   #openRecord (peer: PeerId, bytes: Uint8Array, maxAddresses: number, maxEnvelopeSize: number): { seq: bigint, multiaddrs: readonly Multiaddr[] } {
     const cacheable = this.#verifiedRecordCacheSize > 0 && bytes.byteLength <= this.#maxMessageSize
-    const key = cacheable ? `${peer.toString()} ${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')}` : ''
+    // The peer and the SHA-256 of the envelope: a few dozen bytes per remembered record instead of the record itself.
+    const key = cacheable ? `${peer.toString()} ${createHash('sha256').update(bytes).digest('binary')}` : ''
     if (cacheable) {
       const hit = this.#verifiedRecords.get(key)
       if (hit != null && hit.multiaddrs.length <= maxAddresses && bytes.byteLength <= maxEnvelopeSize) {

@@ -78,7 +78,8 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   #inboundCount = 0
   #outboundCount = 0
   #ackBacklog = 0
-  #backlogWaiters: Array<{ resolve(): void, reject(err: Error): void }> = []
+  /** Callers of newStream waiting for the ACK backlog to shrink; created on first use. */
+  #backlogWaiters?: Array<{ resolve(): void, reject(err: Error): void }>
   #totalReceiveWindow = 0
 
   // outbound queue
@@ -392,6 +393,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
       await new Promise<void>((resolve, reject) => {
         entry.resolve = resolve
         entry.reject = reject
+        this.#backlogWaiters ??= []
         this.#backlogWaiters.push(entry)
         if (signal != null) {
           onAbort = () => { reject(abortReason(signal)) }
@@ -400,18 +402,18 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
       })
     } finally {
       if (onAbort != null) signal?.removeEventListener('abort', onAbort)
-      const i = this.#backlogWaiters.indexOf(entry)
-      if (i !== -1) this.#backlogWaiters.splice(i, 1)
+      const i = this.#backlogWaiters?.indexOf(entry) ?? -1
+      if (i !== -1) this.#backlogWaiters?.splice(i, 1)
     }
   }
 
   #releaseBacklog (): void {
     this.#ackBacklog--
-    this.#backlogWaiters.shift()?.resolve()
+    this.#backlogWaiters?.shift()?.resolve()
   }
 
   #rejectBacklogWaiters (err: Error | (() => Error)): void {
-    if (this.#backlogWaiters.length === 0) return
+    if (this.#backlogWaiters == null || this.#backlogWaiters.length === 0) return
     const error = typeof err === 'function' ? err() : err
     for (const w of this.#backlogWaiters.splice(0)) w.reject(error)
   }

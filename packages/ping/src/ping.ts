@@ -1,5 +1,5 @@
 import { AbortError, InvalidParametersError, NotStartedError, ProtocolError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { ByteStream, anySignal, raceSignal, throwIfAborted } from '@peerkit/utils'
+import { ByteStream, anySignal, raceSignal, shutdownController, throwIfAborted } from '@peerkit/utils'
 import type { AbortOptions, Components, IncomingStreamData, Logger, Startable, Stream, Swarm } from '@peerkit/interfaces'
 
 /** The ping protocol id. */
@@ -73,7 +73,7 @@ export class DefaultPing implements Ping {
   readonly #maxOutboundStreams: number
   /** Handlers still running, awaited by `stop()`. */
   readonly #handlers = new Set<Promise<void>>()
-  #shutdown = new AbortController()
+  #shutdown = shutdownController()
   #started = false
 
   constructor (components: PingComponents, init: PingInit = {}) {
@@ -98,7 +98,7 @@ export class DefaultPing implements Ping {
 
   async start (): Promise<void> {
     if (this.#started) return
-    this.#shutdown = new AbortController()
+    this.#shutdown = shutdownController()
     await this.#components.swarm.handle(PING_PROTOCOL, async (data) => this.#track(this.#handle(data)), {
       maxInboundStreams: this.#maxInboundStreams,
       maxOutboundStreams: this.#maxOutboundStreams

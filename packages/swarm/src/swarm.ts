@@ -3,7 +3,7 @@ import { AbortError, ConnectionDeniedError, DialError, InvalidParametersError, L
 import { peerIdFromString } from '@peerkit/peer-id'
 import { memoryPeerStore } from '@peerkit/peer-store'
 import { Upgrader } from '@peerkit/upgrader'
-import { TypedEventEmitter, anySignal, logger, raceSignal } from '@peerkit/utils'
+import { TypedEventEmitter, anySignal, logger, raceSignal, shutdownController } from '@peerkit/utils'
 import { peerIdStringOf, rankAddresses } from './addresses.js'
 import { ProtocolRegistrar } from './registrar.js'
 import { Semaphore } from './semaphore.js'
@@ -81,7 +81,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
   readonly #upgrader: Upgrader
   readonly #dialSlots: Semaphore
   readonly #observed = new Map<string, { multiaddr: Multiaddr, reporters: Set<string> }>()
-  #shutdown = new AbortController()
+  #shutdown = shutdownController()
   readonly #parsedPeerIds = new Map<string, PeerId>()
   #started = false
 
@@ -119,7 +119,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
 
   start (): void {
     if (this.#started) return
-    this.#shutdown = new AbortController()
+    this.#shutdown = shutdownController()
     this.#started = true
   }
 

@@ -111,7 +111,6 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   readonly source: AsyncGenerator<Uint8Array>
 
   readonly #socket: Socket
-  readonly #name: string
   readonly #closeTimeout: number
   readonly #inactivityTimeout: number
   readonly #maxReadBufferBytes: number
@@ -163,7 +162,6 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.direction = options.direction
     this.timeline = { open: Date.now() }
     this.log = options.log ?? defaultLog
-    this.#name = `${this.direction} ${this.remoteAddr.toString()}`
 
     socket.setNoDelay(options.noDelay ?? true)
     socket.setKeepAlive(options.keepAlive ?? true, keepAliveInitialDelay)
@@ -183,6 +181,11 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 
     this.source = this.#createSource()
     offerByteChannel(this, () => this.#claim())
+  }
+
+  /** For log lines and error messages, made when needed (most connections never log). */
+  get #name (): string {
+    return `${this.direction} ${this.remoteAddr.toString()}`
   }
 
   // ---------------------------------------------------------------- socket events

@@ -30,6 +30,12 @@ export interface ConnectionInit {
   encryption: string
   muxer: StreamMuxer
   log: Logger
+  /** What every connection of an upgrader shares (one object for all of them). */
+  settings: ConnectionSettings
+}
+
+/** Settings shared by the connections of one upgrader. */
+export interface ConnectionSettings {
   /** Handlers for inbound streams; without it inbound streams are reset. */
   registrar?: Pick<Registrar, 'getProtocols' | 'getHandler'>
   /** Bound on negotiating the protocol of an inbound stream. */
@@ -55,11 +61,11 @@ export class UpgradedConnection implements Connection {
   readonly encryption: string
   readonly multiplexer: string
   readonly timeline: ConnectionTimeline
-  readonly tags: string[] = []
+  #tags?: string[]
   readonly log: Logger
   readonly #maConn: MultiaddrConnection
   readonly #muxer: StreamMuxer
-  readonly #init: ConnectionInit
+  readonly #settings: ConnectionSettings
   #status: ConnectionStatus = 'open'
   /** The muxer's frames are all written (see outboundEnded). */
   #outboundEnded = false
@@ -67,7 +73,7 @@ export class UpgradedConnection implements Connection {
   #closed = false
 
   constructor (init: ConnectionInit) {
-    this.#init = init
+    this.#settings = init.settings
     this.id = init.id
     this.#maConn = init.maConn
     this.#muxer = init.muxer
@@ -78,6 +84,11 @@ export class UpgradedConnection implements Connection {
     this.multiplexer = init.muxer.protocol
     this.log = init.log
     this.timeline = { open: init.maConn.timeline.open, upgraded: Date.now() }
+  }
+
+  /** Free-form tags; the array is created on first use. */
+  get tags (): string[] {
+    return (this.#tags ??= [])
   }
 
   get status (): ConnectionStatus {
@@ -98,7 +109,7 @@ export class UpgradedConnection implements Connection {
 
   #limits (protocol: string): { maxInboundStreams: number, maxOutboundStreams: number } {
     try {
-      const record = this.#init.registrar?.getHandler(protocol)
+      const record = this.#settings.registrar?.getHandler(protocol)
       if (record != null) return record.options
     } catch {
       // no handler: defaults
@@ -117,17 +128,17 @@ export class UpgradedConnection implements Connection {
     }
     // Without a caller's signal the negotiation is bounded by a plain timer that aborts the stream
     // (cheaper per stream than a combined AbortSignal); with one, both bound it.
-    const signal = options.signal != null ? anySignal([options.signal], this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation') : undefined
+    const signal = options.signal != null ? anySignal([options.signal], this.#settings.outboundStreamNegotiationTimeout, 'outbound stream negotiation') : undefined
     let stream: Stream | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
       stream = await this.#muxer.newStream()
-      if (signal == null) timer = negotiationDeadline(stream, this.#init.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
+      if (signal == null) timer = negotiationDeadline(stream, this.#settings.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
       const { protocol, stream: negotiated } = await mssSelect(stream, list, {
         signal,
         log: stream.log,
         negotiateFully: options.negotiateFully ?? true,
-        maxMessageLength: this.#init.maxProtocolLength
+        maxMessageLength: this.#settings.maxProtocolLength
       })
       const max = options.maxOutboundStreams ?? this.#limits(protocol).maxOutboundStreams
       // The new stream is already counted among the muxer's streams once it has its protocol.
@@ -149,16 +160,16 @@ export class UpgradedConnection implements Connection {
 
   /** Negotiates an inbound stream's protocol and runs its handler. Called by the muxer. */
   async handleIncomingStream (stream: Stream): Promise<void> {
-    const registrar = this.#init.registrar
+    const registrar = this.#settings.registrar
     if (registrar == null || this.#status !== 'open') {
       stream.abort(new StreamStateError('No handlers on this connection'))
       return
     }
-    let timer: ReturnType<typeof setTimeout> | undefined = negotiationDeadline(stream, this.#init.inboundStreamNegotiationTimeout, 'inbound stream negotiation')
+    let timer: ReturnType<typeof setTimeout> | undefined = negotiationDeadline(stream, this.#settings.inboundStreamNegotiationTimeout, 'inbound stream negotiation')
     try {
       const { protocol, stream: negotiated } = await mssHandle(stream, registrar.getProtocols(), {
         log: stream.log,
-        maxMessageLength: this.#init.maxProtocolLength
+        maxMessageLength: this.#settings.maxProtocolLength
       })
       clearTimeout(timer)
       timer = undefined
@@ -239,6 +250,6 @@ export class UpgradedConnection implements Connection {
     this.#closed = true
     this.#status = 'closed'
     this.timeline.close = Date.now()
-    this.#init.onClose?.(this)
+    this.#settings.onClose?.(this)
   }
 }

@@ -7,4 +7,4 @@
 export { Upgrader } from './upgrader.js'
 export type { UpgraderInit, UpgradeOptions } from './upgrader.js'
 export { UpgradedConnection, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_MAX_OUTBOUND_STREAMS } from './connection.js'
-export type { ConnectionInit } from './connection.js'
+export type { ConnectionInit, ConnectionSettings } from './connection.js'

@@ -2,6 +2,7 @@ import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitE
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
 import { anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
+import type { ConnectionSettings } from './connection.js'
 import type { AbortOptions, ByteChannelMuxer, ByteChannelMuxerEvents, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
 
 export interface UpgraderInit {
@@ -57,6 +58,7 @@ export class Upgrader {
   readonly #init: UpgraderInit
   readonly #log: Logger
   readonly #upgradeTimeout: number
+  readonly #connectionSettings: ConnectionSettings
 
   constructor (init: UpgraderInit) {
     if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('At least one connection encrypter is required')
@@ -64,6 +66,13 @@ export class Upgrader {
     this.#init = init
     this.#log = init.log ?? logger('peerkit:upgrader')
     this.#upgradeTimeout = init.upgradeTimeout ?? 10_000
+    this.#connectionSettings = {
+      registrar: init.registrar,
+      inboundStreamNegotiationTimeout: init.inboundStreamNegotiationTimeout ?? 10_000,
+      outboundStreamNegotiationTimeout: init.outboundStreamNegotiationTimeout ?? 10_000,
+      maxProtocolLength: init.maxProtocolLength,
+      onClose: init.onConnectionClose
+    }
   }
 
   /** Upgrades a connection we dialled. */
@@ -177,11 +186,7 @@ export class Upgrader {
       encryption,
       muxer,
       log: connectionLog,
-      registrar: this.#init.registrar,
-      inboundStreamNegotiationTimeout: this.#init.inboundStreamNegotiationTimeout ?? 10_000,
-      outboundStreamNegotiationTimeout: this.#init.outboundStreamNegotiationTimeout ?? 10_000,
-      maxProtocolLength: this.#init.maxProtocolLength,
-      onClose: this.#init.onConnectionClose
+      settings: this.#connectionSettings
     })
     // The push-based path when the muxer and every layer below support it (see `byteChannel`):
     // no promise parked per layer while the connection is idle, no promise per chunk.

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { AbortError, TimeoutError } from '@peerkit/interfaces'
 
 /** Throws `AbortError` (or the signal's reason when it is an Error) if `signal` is aborted. */
@@ -70,4 +71,15 @@ export function anySignal (signals: Array<AbortSignal | undefined>, timeoutMs?: 
     cleanups.push(() => { clearTimeout(timer) })
   }
   return Object.assign(controller.signal, { clear })
+}
+
+/**
+ * An `AbortController` for a service's shutdown: its signal is shared by every operation in flight
+ * (each pending upgrade, dial or request listens to it), so node's "possible EventTarget memory
+ * leak" warning past 10 listeners does not apply. The operations are bounded by their own limits.
+ */
+export function shutdownController (): AbortController {
+  const controller = new AbortController()
+  setMaxListeners(Infinity, controller.signal)
+  return controller
 }

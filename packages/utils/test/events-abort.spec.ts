@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { AbortError, TimeoutError } from '@peerkit/interfaces'
-import { anySignal, raceSignal, throwIfAborted } from '../src/abort.js'
+import { anySignal, raceSignal, shutdownController, throwIfAborted } from '../src/abort.js'
 import { TypedEventEmitter } from '../src/events.js'
 import { logger, prefixLogger } from '../src/logger.js'
 
@@ -107,5 +107,22 @@ describe('logger', () => {
     log.error('bad %s', 'x')
     log.trace('not formatted: the trace sub-logger is disabled')
     assert.deepEqual(lines, [['log', 'out:7 loud %d', 2], ['error', 'out:7 bad %s', 'x']])
+  })
+
+  it('shutdownController: its signal takes any number of listeners without a leak warning, and aborts them all', async () => {
+    const warnings: Error[] = []
+    const onWarning = (w: Error): void => { warnings.push(w) }
+    process.on('warning', onWarning)
+    try {
+      const controller = shutdownController()
+      let aborted = 0
+      for (let i = 0; i < 50; i++) controller.signal.addEventListener('abort', () => { aborted++ }, { once: true })
+      controller.abort(new AbortError('stopping'))
+      await new Promise(resolve => setImmediate(resolve))
+      assert.equal(aborted, 50)
+      assert.deepEqual(warnings.filter(w => w.name === 'MaxListenersExceededWarning'), [])
+    } finally {
+      process.off('warning', onWarning)
+    }
   })
 })
