@@ -218,7 +218,14 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
    * `UnexpectedEOFError`, `TimeoutError` (keep-alive) or the input's own error, after every stream
    * has been ended. Callable once, and detached (`const { sink } = muxer` works).
    */
-  sink = async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
+  get sink (): (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void> {
+    // Made on first use: a muxer running on a byte channel never needs it.
+    return (this.#sink ??= async (source) => this.#runSink(source))
+  }
+
+  #sink?: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void>
+
+  async #runSink (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> {
     if (this.#sinkCalled) throw new StreamStateError('yamux muxer sink can be called only once')
     this.#sinkCalled = true
     if (this.#state === 'closed') return
@@ -840,12 +847,15 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
   }
 
   #scheduleKeepAlive (): void {
-    this.#keepAliveTimer = setTimeout(() => {
-      this.#keepAliveTimer = undefined
-      if (this.#state === 'closed') return
-      this.#pingInBackground()
-      this.#scheduleKeepAlive()
-    }, this.#config.keepAliveInterval)
+    this.#keepAliveTimer = setTimeout(YamuxMuxer.#keepAliveTick, this.#config.keepAliveInterval, this)
+  }
+
+  /** The keep-alive timer's callback: one function for all muxers, the muxer passed as argument. */
+  static #keepAliveTick (muxer: YamuxMuxer): void {
+    muxer.#keepAliveTimer = undefined
+    if (muxer.#state === 'closed') return
+    muxer.#pingInBackground()
+    muxer.#scheduleKeepAlive()
   }
 
   // ---- termination ----

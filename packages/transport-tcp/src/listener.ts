@@ -131,6 +131,11 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
     return addr
   }
 
+  /** Forgets a connection whose socket closed (one function for all of this listener's connections). */
+  readonly #forget = (maConn: MultiaddrConnection): void => {
+    this.#connections.delete(maConn)
+  }
+
   readonly #onSocket = (socket: net.Socket): void => {
     const state = this.#state
     if (state.kind !== 'listening') {
@@ -149,7 +154,8 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
         direction: 'inbound',
         remoteAddr: ipPortToMultiaddr(remoteAddress, remotePort),
         localAddr: localAddress != null && localPort != null ? this.#localAddr(localAddress, localPort) : undefined,
-        log: connLog
+        log: connLog,
+        onClose: this.#forget
       })
     } catch (err) {
       log('could not accept a socket: %s', (err as Error).message)
@@ -157,7 +163,6 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
       return
     }
     this.#connections.add(maConn)
-    socket.once('close', () => { this.#connections.delete(maConn) })
     if (this.listenerCount('connection') === 0) {
       log('no handler for inbound connection from %s, closing it', maConn.remoteAddr.toString())
       maConn.abort(new StreamStateError('The listener has no connection handler'))

@@ -65,6 +65,8 @@ export interface ToMultiaddrConnectionOptions extends TCPConnectionOptions {
    * @default logger('peerkit:tcp:connection')
    */
   log?: Logger
+  /** Called once when the socket has closed (a listener forgets its connections this way). */
+  onClose?: (conn: MultiaddrConnection) => void
 }
 
 const defaultLog = logger('peerkit:tcp:connection')
@@ -142,6 +144,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   #closed = false
   #closePromise: Promise<void> | undefined
   #onClosed: (() => void) | undefined
+  readonly #onCloseOption?: (conn: MultiaddrConnection) => void
   #closeTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (socket: Socket, options: ToMultiaddrConnectionOptions) {
@@ -162,6 +165,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.direction = options.direction
     this.timeline = { open: Date.now() }
     this.log = options.log ?? defaultLog
+    if (options.onClose != null) this.#onCloseOption = options.onClose
 
     socket.setNoDelay(options.noDelay ?? true)
     socket.setKeepAlive(options.keepAlive ?? true, keepAliveInitialDelay)
@@ -257,6 +261,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       else waiter.reject(new ConnectionClosedError(`Connection ${this.#name} closed while writing`))
     }
     this.#onClosed?.()
+    this.#onCloseOption?.(this)
   }
 
   #onDrain (): void {

@@ -64,12 +64,13 @@ const PREFIXED_PROTO = Object.create(Function.prototype, {
  * `error` and `trace` are methods: call them as `logger.error(...)`.
  */
 export function prefixLogger (log: Logger, prefix: string): Logger {
-  const state: PrefixedState = { log, prefix }
-  const out = function (formatter: unknown, ...args: unknown[]): void {
+  // The function finds its state through its own name: no context kept per logger.
+  const out = function prefixed (formatter: unknown, ...args: unknown[]): void {
+    const state = (prefixed as unknown as PrefixedLogger)[PREFIXED]
     if (state.log.enabled) state.log(`${state.prefix} ${String(formatter)}`, ...args)
-  } as PrefixedLogger
+  } as unknown as PrefixedLogger
   Object.setPrototypeOf(out, PREFIXED_PROTO)
-  out[PREFIXED] = state
+  out[PREFIXED] = { log, prefix }
   return out
 }
 
