@@ -28,8 +28,8 @@ export interface SealedMessage {
 export class CipherState {
   // The key and the nonce are views of one small allocation (a connection holds two CipherStates
   // for as long as it lives). A raw key costs node's cipher setup no more than a KeyObject does.
-  readonly #keySlot: Buffer
-  #key?: Buffer
+  readonly #key: Buffer
+  #hasKey = false
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
   #nHigh = 0
@@ -37,7 +37,7 @@ export class CipherState {
 
   constructor (key?: Uint8Array) {
     const material = Buffer.alloc(32 + 12)
-    this.#keySlot = material.subarray(0, 32)
+    this.#key = material.subarray(0, 32)
     this.#nonce = material.subarray(32)
     if (key != null) this.initializeKey(key)
   }
@@ -45,14 +45,14 @@ export class CipherState {
   /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */
   initializeKey (key: Uint8Array): void {
     if (key.byteLength !== 32) throw new InvalidParametersError(`A ChaCha20-Poly1305 key is 32 bytes, got ${key.byteLength}`)
-    this.#keySlot.set(key, 0)
-    this.#key = this.#keySlot
+    this.#key.set(key, 0)
+    this.#hasKey = true
     this.setNonce(0n)
   }
 
   /** True once a key is set. */
   hasKey (): boolean {
-    return this.#key != null
+    return this.#hasKey
   }
 
   /** The counter value the next operation will use. */
@@ -152,7 +152,7 @@ export class CipherState {
    * no key is set. Used for handshake messages.
    */
   encryptWithAd (ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
-    if (this.#key == null) return plaintext
+    if (!this.#hasKey) return plaintext
     const { ciphertext, tag } = this.seal(plaintext, ad)
     return Buffer.concat([ciphertext as Uint8Array, tag])
   }
@@ -162,7 +162,7 @@ export class CipherState {
    * when no key is set. Throws `DecryptionError` on a bad tag or a message shorter than a tag.
    */
   decryptWithAd (ad: Uint8Array, ciphertext: Uint8Array): Uint8Array {
-    if (this.#key == null) return ciphertext
+    if (!this.#hasKey) return ciphertext
     if (ciphertext.byteLength < TAG_BYTES) {
       throw new DecryptionError(`A Noise ciphertext is at least ${TAG_BYTES} bytes, got ${ciphertext.byteLength}`)
     }
@@ -171,7 +171,7 @@ export class CipherState {
   }
 
   #requireKey (): Buffer {
-    if (this.#key == null) throw new InvalidParametersError('The CipherState has no key')
+    if (!this.#hasKey) throw new InvalidParametersError('The CipherState has no key')
     return this.#key
   }
 }

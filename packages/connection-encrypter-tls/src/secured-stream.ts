@@ -92,39 +92,35 @@ export class SecuredStream implements SecureStream {
   }
 
   async #drained (): Promise<void> {
-    const socket = this.#socket
-    await new Promise<void>((resolve, reject) => {
-      const done = (err?: Error): void => {
-        socket.off('drain', onDrain)
-        socket.off('close', onClose)
-        if (err != null) reject(err)
-        else resolve()
-      }
-      const onDrain = (): void => { done() }
-      const onClose = (): void => { done(this.#error ?? new ConnectionClosedError('The TLS connection closed while writing')) }
-      socket.on('drain', onDrain)
-      socket.on('close', onClose)
-    })
+    await this.#socketEvent('drain', () => this.#error ?? new ConnectionClosedError('The TLS connection closed while writing'))
   }
 
   /** Sends `close_notify` and half-closes; resolves once node has flushed everything. */
   async #finish (): Promise<void> {
+    const finished = this.#socketEvent('finish', () => this.#socket.writableFinished
+      ? undefined
+      : this.#error ?? new ConnectionClosedError('The TLS connection closed before our writes were flushed'))
+    this.#socket.end()
+    await finished
+  }
+
+  /**
+   * Resolves on the socket's `event`; if the socket closes first, settles with what `onClose`
+   * says (an error to reject with, or undefined to resolve).
+   */
+  async #socketEvent (event: 'drain' | 'finish', onClose: () => Error | undefined): Promise<void> {
     const socket = this.#socket
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error): void => {
-        socket.off('finish', onFinish)
-        socket.off('close', onClose)
+        socket.off(event, onEvent)
+        socket.off('close', onSocketClose)
         if (err != null) reject(err)
         else resolve()
       }
-      const onFinish = (): void => { done() }
-      const onClose = (): void => {
-        if (socket.writableFinished) done()
-        else done(this.#error ?? new ConnectionClosedError('The TLS connection closed before our writes were flushed'))
-      }
-      socket.on('finish', onFinish)
-      socket.on('close', onClose)
-      socket.end()
+      const onEvent = (): void => { done() }
+      const onSocketClose = (): void => { done(onClose()) }
+      socket.on(event, onEvent)
+      socket.on('close', onSocketClose)
     })
   }
 }

@@ -15,3 +15,17 @@ export async function within<T> (promise: Promise<T>, ms: number, what: string):
     clearTimeout(timer)
   }
 }
+
+/** Resolves after `ms` milliseconds. */
+export async function delay (ms: number): Promise<void> {
+  await new Promise<void>(resolve => { setTimeout(resolve, ms) })
+}
+
+/** Index of the first differing byte, or -1 when equal (lengths included). */
+export function firstDifference (a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.byteLength, b.byteLength)
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return i
+  }
+  return a.byteLength === b.byteLength ? -1 : n
+}

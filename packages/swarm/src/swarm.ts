@@ -459,21 +459,25 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     return known
   }
 
-  /** Dials addresses in rank order, a few at a time; the first upgraded connection wins. */
+  /**
+   * Dials addresses in rank order, a few at a time; the first upgraded connection wins. With a
+   * single worker (one address, or `maxParallelDialsPerPeer: 1`) there is no race to arbitrate, so
+   * no signal of its own to cancel the losers.
+   */
   async #dialAddresses (peerId: PeerId | undefined, addrs: Multiaddr[], attempts: DialAttempt[], signal: AbortSignal): Promise<Connection> {
-    const perPeer = Math.max(1, this.#init.maxParallelDialsPerPeer ?? 4)
-    if (addrs.length === 1 || perPeer === 1) return this.#dialInTurn(peerId, addrs, attempts, signal)
-    const winner = new AbortController()
-    const combined = anySignal([signal, winner.signal])
+    const workers = Math.min(Math.max(1, this.#init.maxParallelDialsPerPeer ?? 4), addrs.length)
+    const winner = workers > 1 ? new AbortController() : undefined
+    const combined = winner != null ? anySignal([signal, winner.signal]) : undefined
+    const dialSignal = combined ?? signal
     let next = 0
     let inFlight = 0
     let result: Connection | undefined
     const worker = async (): Promise<void> => {
-      while (result == null && next < addrs.length && !combined.aborted) {
+      while (result == null && next < addrs.length && !dialSignal.aborted) {
         const addr = addrs[next++]
         inFlight++
         try {
-          const conn = await this.#dialAddress(addr, peerId, combined)
+          const conn = await this.#dialAddress(addr, peerId, dialSignal)
           if (result != null) {
             // Another address won meanwhile: keep one connection only.
             void conn.close().catch(() => {})
@@ -481,7 +485,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
           }
           result = conn
           // Cancel the other attempts, if any are still running (an error costs a stack trace).
-          if (inFlight > 1) winner.abort(new AbortError('Another address connected first'))
+          if (inFlight > 1) winner?.abort(new AbortError('Another address connected first'))
         } catch (err) {
           if (result == null) attempts.push({ address: addr.toString(), error: err as Error })
         } finally {
@@ -490,39 +494,15 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       }
     }
     try {
-      await Promise.all(Array.from({ length: Math.min(perPeer, addrs.length) }, worker))
+      await Promise.all(Array.from({ length: workers }, worker))
     } finally {
-      combined.clear()
+      combined?.clear()
     }
     if (result != null) {
       this.#addConnection(result)
       return result
     }
     // Addresses never tried because the deadline or a cancel came first.
-    for (const addr of addrs.slice(next)) {
-      attempts.push({ address: addr.toString(), error: signal.reason instanceof Error ? signal.reason : new AbortError() })
-    }
-    throw new DialError(attempts, peerId?.toString())
-  }
-
-  /**
-   * Dials addresses one after the other (a single address, or `maxParallelDialsPerPeer: 1`): no
-   * race to arbitrate, so no signal of its own to cancel the losers.
-   */
-  async #dialInTurn (peerId: PeerId | undefined, addrs: Multiaddr[], attempts: DialAttempt[], signal: AbortSignal): Promise<Connection> {
-    let next = 0
-    while (next < addrs.length && !signal.aborted) {
-      const addr = addrs[next++]
-      let conn: Connection
-      try {
-        conn = await this.#dialAddress(addr, peerId, signal)
-      } catch (err) {
-        attempts.push({ address: addr.toString(), error: err as Error })
-        continue
-      }
-      this.#addConnection(conn)
-      return conn
-    }
     for (const addr of addrs.slice(next)) {
       attempts.push({ address: addr.toString(), error: signal.reason instanceof Error ? signal.reason : new AbortError() })
     }

@@ -379,9 +379,14 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   async #channelEnd (): Promise<void> {
     if (this.#error != null) throw this.#error
     if (this.#socket.writableFinished) return
+    await this.#endWrites()
+  }
+
+  /** Ends our side (FIN after what is buffered) and waits until everything is handed to the kernel. */
+  async #endWrites (): Promise<unknown> {
     const finished = this.#waitSink('finish')
     if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
-    await finished
+    return finished
   }
 
   // ---------------------------------------------------------------- read side
@@ -520,9 +525,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       if (this.#closing) return
       this.#checkWritable()
       this.log.trace('%s: sink done, ending our side', this.#name)
-      const finishedPromise = this.#waitSink('finish')
-      if (!this.#socket.writableEnded) this.#socket.end()
-      await finishedPromise
+      await this.#endWrites()
     } catch (err) {
       if (hasSourceError) {
         const e = sourceError instanceof Error ? sourceError : new Error(String(sourceError))

@@ -5,7 +5,7 @@
 import { createHook } from 'node:async_hooks'
 import { sep } from 'node:path'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { within } from '../utils.js'
+import { delay, firstDifference, within } from '../utils.js'
 import type { AsyncHook } from 'node:async_hooks'
 
 /** The outcome of a promise, without throwing. */
@@ -20,7 +20,7 @@ export async function settle<T> (promise: Promise<T>): Promise<Settled<T>> {
   }
 }
 
-export { within }
+export { within, delay, firstDifference }
 
 /** True if `promise` settles within `ms` (its rejection is then rethrown), false otherwise. */
 export async function settlesWithin (promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -33,11 +33,6 @@ export async function settlesWithin (promise: Promise<unknown>, ms: number): Pro
   } finally {
     clearTimeout(timer)
   }
-}
-
-/** Waits `ms` milliseconds. */
-export async function delay (ms: number): Promise<void> {
-  await new Promise<void>(resolve => { setTimeout(resolve, ms) })
 }
 
 /**
@@ -106,15 +101,6 @@ export function chunks (data: Uint8Array, max: number, seed: number): Uint8Array
     offset += size
   }
   return out
-}
-
-/** Index of the first differing byte, or -1 when equal. */
-export function firstDifference (a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.byteLength, b.byteLength)
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return i
-  }
-  return a.byteLength === b.byteLength ? -1 : n
 }
 
 /**

@@ -3,6 +3,7 @@
  * stays implementation-agnostic.
  */
 import { isUint8ArrayList } from 'uint8arraylist'
+import { delay } from '../utils.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** A chunk as a `MultiaddrConnection` source may yield it. */
@@ -23,12 +24,7 @@ export function deferred<T> (): Deferred<T> {
   return { promise, resolve, reject }
 }
 
-export { within as withTimeout } from '../utils.js'
-
-/** Resolves after `ms` milliseconds. */
-export async function delay (ms: number): Promise<void> {
-  await new Promise<void>(resolve => setTimeout(resolve, ms))
-}
+export { within as withTimeout, delay, firstDifference } from '../utils.js'
 
 /** Polls `condition` every `interval` ms; rejects naming `what` if it is still false after `ms`. */
 export async function waitFor (condition: () => boolean, ms: number, what: string, interval = 10): Promise<void> {
@@ -102,15 +98,6 @@ export function patterned (length: number, seed = 1): Uint8Array {
   }
   for (; i < length; i++) out[i] = (i * 31 + seed) & 0xff
   return out
-}
-
-/** Index of the first differing byte, or -1 when equal (lengths included). */
-export function firstDifference (a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.byteLength, b.byteLength)
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return i
-  }
-  return a.byteLength === b.byteLength ? -1 : n
 }
 
 /** Yields `buf` in slices of at most `size` bytes (views, no copies). */
