@@ -24,7 +24,8 @@ export interface NewStreamOptions extends AbortOptions {
    * Wait for the remote to confirm the protocol before resolving (default true). With `false` and
    * exactly one protocol, the multistream-select proposal is sent together with the first data and
    * the answer is checked on the first read (saves a round trip); a refusal then surfaces as an
-   * `UnsupportedProtocolError` from the stream's source.
+   * `UnsupportedProtocolError` from the stream's source. The stream's half-close is sent only
+   * once the answer is in.
    */
   negotiateFully?: boolean
 }

@@ -138,6 +138,17 @@ describe('interop with js-libp2p', function () {
             assert.equal(node.getConnections(conn.remotePeer).length, 1)
           })
 
+          it('echoes optimistically selected streams whose data and end are written at once', async () => {
+            const conn = await node.dial(jsAddr())
+            const data = pattern(4096)
+            // Our end of the data waits for js-libp2p's answer: sent together with the proposal,
+            // a 3.x listener loses both data and end while its handler is still being set up.
+            for (let i = 0; i < 10; i++) {
+              const stream = await conn.newStream(ECHO, { negotiateFully: false })
+              assertBytes(await exchange(stream, data), data)
+            }
+          })
+
           it('half-closes: the js side reads to EOF then answers', async () => {
             const stream = await node.openStream(jsAddr(), SINK)
             const reply = await exchange(stream, pattern(100_000))

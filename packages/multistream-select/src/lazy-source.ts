@@ -36,6 +36,7 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
   #raw?: AsyncIterator<Chunk>
   #negotiation?: Promise<void>
   #done = false
+  #failed = false
 
   constructor (init: LazySourceInit) {
     this.#init = init
@@ -53,13 +54,27 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     return this.#firstNext()
   }
 
-  async #firstNext (): Promise<IteratorResult<Chunk, undefined>> {
-    if (this.#done) return DONE
+  /** The answer is in (accepted or not), or reading stopped. */
+  get settled (): boolean {
+    return this.#raw != null || this.#done || this.#failed
+  }
+
+  /**
+   * Runs the negotiation (sends the proposal if needed, reads the answer) if no read has started
+   * it yet; resolves once the listener accepted, rejects as the first read would.
+   */
+  async confirm (): Promise<void> {
+    if (this.#done) return
     if (this.#negotiation == null) {
       this.#negotiation = this.#negotiate()
-      this.#negotiation.catch(() => {})
+      this.#negotiation.catch(() => { this.#failed = true })
     }
     await this.#negotiation
+  }
+
+  async #firstNext (): Promise<IteratorResult<Chunk, undefined>> {
+    if (this.#done) return DONE
+    await this.confirm()
     const raw = this.#raw
     if (this.#done || raw == null) return DONE
     return raw.next() as Promise<IteratorResult<Chunk, undefined>>
@@ -69,7 +84,12 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     const { writer, protocol, log } = this.#init
     // The listener answers only once it has the proposal: send it now if the application has
     // not written yet. Both halves run together; whichever fails first fails the read.
-    await Promise.all([writer.flush(), this.#readAnswer()])
+    try {
+      await Promise.all([writer.flush(), this.#readAnswer()])
+    } finally {
+      // Settled either way: the end of our data no longer waits for the answer.
+      writer.gateEnd(undefined)
+    }
     log('optimistic select of "%s" confirmed', protocol)
   }
 

@@ -1,12 +1,12 @@
 import { InvalidMessageError, InvalidParametersError, UnsupportedProtocolError } from '@peerkit/interfaces'
-import { ByteStream, throwIfAborted } from '@peerkit/utils'
+import { ByteStream, raceSignal, throwIfAborted } from '@peerkit/utils'
 import { DEFAULT_MAX_LIST_LENGTH, DEFAULT_MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PROTOCOL_ID } from './constants.js'
 import { LazySource } from './lazy-source.js'
 import { HEADER_FRAME, LS_FRAME, checkLength, checkProtocols, concat, decodeListResponse, defaultLog, encodeMessage, printable, readHeader, readMessage, readText, unusedSink } from './messages.js'
 import { offerNegotiatedChannel, readerDuplex } from './channel.js'
 import { NegotiationWriter, originalSink } from './writer.js'
 import type { LsOptions, ProtocolList, ProtocolStream, SelectOptions } from './options.js'
-import type { Logger } from '@peerkit/interfaces'
+import type { AbortOptions, Logger } from '@peerkit/interfaces'
 import type { ByteDuplex } from '@peerkit/utils'
 
 /**
@@ -19,10 +19,11 @@ import type { ByteDuplex } from '@peerkit/utils'
  *
  * With a single protocol and `negotiateFully: false` the selection is optimistic: the call
  * resolves at once, the header and proposal are sent in the same write as the application's
- * first chunk (or alone, if the application reads first or ends its sink without writing), and
- * the first read of `stream.source` checks the listener's answer, failing with
- * `UnsupportedProtocolError` on `na`. End the write side through `sink` (e.g. `sink([])`), not
- * with `closeWrite()` before anything was sent, or the proposal never leaves.
+ * first chunk if it comes within this turn of the event loop (else alone, at the end of the
+ * turn), and the first read of `stream.source` checks the listener's answer, failing with
+ * `UnsupportedProtocolError` on `na`. The end of our data (the half-close, through `sink` or
+ * the stream's `closeWrite()`) is passed on only once the answer is in, reading it if the
+ * application has not: a listener may still be setting up its handler otherwise.
  *
  * On failure the negotiation output ends (the original sink's source completes); close or abort
  * the stream.
@@ -87,11 +88,54 @@ function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string
   const writer = new NegotiationWriter(originalSink(stream), concat(HEADER_FRAME, encodeMessage(protocol)))
   const reader = readerDuplex(stream)
   const source = new LazySource({ stream, reader, writer, protocol, maxMessageLength, log })
+  // The end of our data (the muxer's half-close) waits for the listener's answer: a listener may
+  // still be setting up the handler when data and close arrive together with the proposal, and
+  // js-libp2p 3.x then loses both. Data is not held back, only the end.
+  writer.gateEnd(async () => { await source.confirm() })
   stream.source = source as unknown as S['source']
   stream.sink = writer.sink as S['sink']
+  sendProposalBeforeClose(stream, writer, source)
+  // The proposal goes out with the application's first chunk if it comes within this turn of the
+  // event loop (one write for both), else alone: the listener learns of the stream either way,
+  // even if the application neither writes nor reads for a while.
+  setImmediate(() => {
+    if (!writer.prefixSent) writer.flush().catch(() => {})
+  })
   // A layer built on the stream now (a handshake) can pass the channel on once the answer is in.
   offerNegotiatedChannel(stream, reader, writer, () => source.confirmed)
   return { stream, protocol }
+}
+
+/**
+ * A stream with `closeWrite` (a muxed stream) could be half-closed before anything went through
+ * `sink`, and the held proposal would then never leave. Its `closeWrite` (which `close` uses too)
+ * is wrapped for that case: when the application has not called `sink`, the write side is ended
+ * through `sink([])`, which sends the proposal and, once the answer is in, the close; when it has,
+ * the proposal is flushed and the answer awaited first. The wrapper puts the original back on
+ * first use.
+ */
+function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter, source: LazySource): void {
+  const closable = stream as ByteDuplex & { closeWrite?: (options?: AbortOptions) => Promise<void> }
+  const closeWrite = closable.closeWrite
+  if (typeof closeWrite !== 'function') return
+  const own = Object.hasOwn(closable, 'closeWrite')
+  const wrapper = async (options?: AbortOptions): Promise<void> => {
+    if (closable.closeWrite === wrapper) {
+      if (own) closable.closeWrite = closeWrite
+      else delete closable.closeWrite
+    }
+    // A proposal that cannot be sent any more (the sink failed or stopped), or an answer that
+    // fails, is not waited for: the original closeWrite and the reads report the stream's state.
+    const unlessAborted = (err: unknown): void => { if (options?.signal?.aborted === true) throw err }
+    if (!writer.sinkCalled) {
+      // Ends the write side as the application would have: proposal, answer, then the close.
+      await raceSignal(writer.sink([]), options?.signal).catch(unlessAborted)
+    } else if (!source.settled) {
+      await raceSignal(Promise.all([writer.flush(), source.confirm()]), options?.signal).catch(unlessAborted)
+    }
+    await closeWrite.call(closable, options)
+  }
+  closable.closeWrite = wrapper
 }
 
 /**

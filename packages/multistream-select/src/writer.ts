@@ -46,6 +46,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
   /** The original sink stopped pulling (it returned, failed, or called `return()`). */
   #closed = false
   #wake?: () => void
+  #endGate?: () => Promise<void>
 
   /**
    * @param sink - the duplex's original sink; called once, on the first write, flush or
@@ -73,6 +74,20 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
    */
   get idle (): boolean {
     return this.#held == null && this.#queue.length === 0 && this.#inflight == null && this.#heldWaiters.length === 0 && !this.#ended && !this.#closed
+  }
+
+  /**
+   * While set, the end of the application's data is passed on only after `gate()` settles (its
+   * rejection is ignored): chunks flow as usual, but the original sink sees the end (and so sends
+   * its half-close) later. `undefined` clears it.
+   */
+  gateEnd (gate: (() => Promise<void>) | undefined): void {
+    this.#endGate = gate
+  }
+
+  /** True once the application has called `sink`. */
+  get sinkCalled (): boolean {
+    return this.#appCalled
   }
 
   /** True once the prefix (if any) has been handed to the original sink. */
@@ -226,8 +241,9 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
         const pending = this.#appPending
         if (pending != null) {
           this.#appPending = undefined
-          return pending as Promise<IteratorResult<Chunk, undefined>>
+          return this.#endGate == null ? pending as Promise<IteratorResult<Chunk, undefined>> : this.#gated(await pending)
         }
+        if (this.#endGate != null) return this.#gated(await app.next())
         if (this.#appIsAsync) {
           this.#direct = app as AsyncIterator<Chunk>
           return this.#direct.next() as Promise<IteratorResult<Chunk, undefined>>
@@ -236,6 +252,13 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
       }
       await new Promise<void>(resolve => { this.#wake = resolve })
     }
+  }
+
+  /** Passes a chunk on at once, and the end once the end gate (if still set) has settled. */
+  async #gated (result: IteratorResult<Chunk>): Promise<IteratorResult<Chunk, undefined>> {
+    const gate = this.#endGate
+    if (result.done === true && gate != null) await gate().catch(() => {})
+    return result as IteratorResult<Chunk, undefined>
   }
 
   async #appNext (app: AnyIterator): Promise<IteratorResult<Chunk>> {

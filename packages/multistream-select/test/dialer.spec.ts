@@ -230,11 +230,12 @@ describe('select (dialer), bad input', () => {
 describe('select (dialer), optimistic', () => {
   trackUnhandledRejections()
 
-  it('resolves at once without writing, then sends header, proposal and the first data in one write', async () => {
+  it('resolves at once without writing, then sends header, proposal and the first data written in the same turn in one write', async () => {
     const d = new RecordingDuplex()
     const { stream, protocol } = await select(d, A, { negotiateFully: false })
+    // The listener's answer: the end of our data waits for it.
+    d.input.push(bytes(HEADER, msg(A)))
     assert.equal(protocol, A)
-    await settle()
     assert.equal(d.sinkCalls, 0)
     const first = bytes('hello')
     const second = bytes('world')
@@ -247,9 +248,26 @@ describe('select (dialer), optimistic', () => {
     assert.ok(d.sinkEnded)
   })
 
+  it('sends the proposal alone at the end of the turn when the application has not written by then', async () => {
+    const d = new RecordingDuplex()
+    const { stream } = await select(d, A, { negotiateFully: false })
+    // The listener's answer: the end of our data waits for it.
+    d.input.push(bytes(HEADER, msg(A)))
+    assert.equal(d.writes.length, 0)
+    await settle()
+    await d.waitForWrites(1)
+    assert.deepEqual(d.writes, [bytes(HEADER, msg(A))])
+    const data = bytes('later')
+    await stream.sink([data])
+    assert.equal(d.chunks[1], data)
+    assert.ok(d.sinkEnded)
+  })
+
   it('joins the proposal with a first chunk that is a Uint8ArrayList, without copying it', async () => {
     const d = new RecordingDuplex()
     const { stream } = await select(d, A, { negotiateFully: false })
+    // The listener's answer: the end of our data waits for it.
+    d.input.push(bytes(HEADER, msg(A)))
     const part = Uint8Array.of(1, 2)
     await stream.sink([new Uint8ArrayList(part, Uint8Array.of(3))])
     assert.deepEqual(d.writes[0], bytes(HEADER, msg(A), 1, 2, 3))
@@ -306,14 +324,36 @@ describe('select (dialer), optimistic', () => {
   it('still sends the proposal when the application ends its sink without writing', async () => {
     const d = new RecordingDuplex()
     const { stream } = await select(d, A, { negotiateFully: false })
-    await stream.sink([])
+    const sinkDone = stream.sink([])
+    await d.waitForWrites(1)
     assert.deepEqual(d.writes, [bytes(HEADER, msg(A))])
-    assert.ok(d.sinkEnded)
+    await settle()
+    assert.equal(d.sinkEnded, false, 'the end waits for the answer')
     d.input.push(bytes(HEADER, msg(A), 'reply'))
     d.input.end()
+    await sinkDone
+    assert.ok(d.sinkEnded)
     const received = new Uint8ArrayList()
     for await (const chunk of stream.source) received.append(chunk)
     assert.equal(new TextDecoder().decode(received.subarray()), 'reply')
+  })
+
+  it('passes data on at once but the end only after the answer, also after a refusal', async () => {
+    for (const answer of [A, 'na']) {
+      const d = new RecordingDuplex()
+      const { stream } = await select(d, A, { negotiateFully: false })
+      const sinkDone = stream.sink([bytes('one'), bytes('two')])
+      await d.waitForWrites(2)
+      assert.deepEqual(d.writes, [bytes(HEADER, msg(A), 'one'), bytes('two')])
+      await settle()
+      assert.equal(d.sinkEnded, false, 'the end waits for the answer')
+      d.input.push(bytes(HEADER, msg(answer), 'data'))
+      await sinkDone
+      assert.ok(d.sinkEnded)
+      const read = stream.source[Symbol.asyncIterator]().next()
+      if (answer === A) assert.deepEqual(toBytes((await read).value), bytes('data'))
+      else await assert.rejects(read, UnsupportedProtocolError)
+    }
   })
 
   it('sends the proposal alone when the application reads before writing', async () => {
@@ -338,16 +378,16 @@ describe('select (dialer), optimistic', () => {
     const gate = new Promise<void>(resolve => { release = resolve })
     const data = bytes('slow')
     const sinkDone = stream.sink((async function * () { await gate; yield data })())
-    await settle()
     assert.equal(d.writes.length, 0)
     const read = stream.source[Symbol.asyncIterator]().next()
     await d.waitForWrites(1)
     assert.deepEqual(d.writes, [bytes(HEADER, msg(A))])
     release()
-    await sinkDone
+    await d.waitForWrites(2)
     assert.equal(d.chunks[1], data)
     d.input.push(bytes(HEADER, msg(A), 'ok'))
     assert.deepEqual(toBytes((await read).value), bytes('ok'))
+    await sinkDone
   })
 
   it('serialises concurrent first reads behind one negotiation', async () => {

@@ -175,8 +175,9 @@ describe('optimistic select ↔ handle over muxed streams', () => {
     assert.deepEqual(dialer.sent, [bytes(HEADER, msg(A), 'question')])
     assert.equal(text(await collect(stream.source)), 're: question')
     await handled
-    // The dialer's data came with its proposal, so the listener's answer rode with its reply.
-    assert.deepEqual(listener.sent[0], bytes(HEADER, msg(A), 're: '))
+    // The handler answers only after the dialer's close, which waits for the listener's answer:
+    // so the answer went alone, at the end of the turn in which the listener read the proposal.
+    assert.deepEqual(listener.sent.slice(0, 2), [bytes(HEADER, msg(A)), bytes('re: ')])
   })
 
   it('fails the first read with UnsupportedProtocolError when the listener refuses', async () => {
@@ -229,10 +230,55 @@ describe('optimistic select ↔ handle over muxed streams', () => {
     assert.deepEqual(await handled, up)
   })
 
-  it('fails the read instead of hanging when the write side was closed before the proposal went out', async () => {
+  it('sends the proposal before the FIN when the write side is closed before anything was written', async () => {
+    const [dialer, listener] = streamPair()
+    const handled = handle(listener, A).then(async ({ stream }) => {
+      assert.equal((await collect(stream.source)).byteLength, 0)
+      await stream.sink([bytes('reply')])
+    })
+    const { stream } = await select(dialer, A, { negotiateFully: false })
+    await stream.closeWrite()
+    assert.deepEqual(dialer.sent, [bytes(HEADER, msg(A))])
+    assert.equal(text(await collect(stream.source)), 'reply')
+    await handled
+    // The wrapper is gone once it has done its work: the stream's own method is back.
+    assert.equal(Object.hasOwn(stream, 'closeWrite'), false)
+  })
+
+  it('sends the proposal before closing when close() comes first, and a refusal still reads as UnsupportedProtocolError', async () => {
+    const [dialer, listener] = streamPair()
+    const handled = handle(listener, B, { maxAttempts: 1 })
+    const { stream } = await select(dialer, A, { negotiateFully: false })
+    const reading = collect(stream.source)
+    await stream.close().catch(() => {})
+    await assert.rejects(reading, UnsupportedProtocolError)
+    assert.deepEqual(dialer.sent[0], bytes(HEADER, msg(A)))
+    await assert.rejects(handled, /maxAttempts/)
+  })
+
+  it('sends data with the proposal at once but the close only after the answer, even when the application never reads', async () => {
+    const [dialer, listener] = streamPair()
+    let answered = false
+    let closeSeenAfterAnswer: boolean | undefined
+    const handled = handle(listener, A).then(async ({ stream }) => {
+      answered = true
+      const request = await collect(stream.source)
+      closeSeenAfterAnswer = answered
+      await stream.sink([bytes('got '), request])
+    })
+    const { stream } = await select(dialer, A, { negotiateFully: false })
+    await stream.sink([bytes('request')])
+    assert.deepEqual(dialer.sent, [bytes(HEADER, msg(A), 'request')])
+    await handled
+    assert.equal(closeSeenAfterAnswer, true)
+    assert.equal(text(await collect(stream.source)), 'got request')
+  })
+
+  it('fails the read instead of hanging when the write side closed underneath before the proposal went out', async () => {
     const [dialer] = streamPair()
     const { stream } = await select(dialer, A, { negotiateFully: false })
-    await dialer.closeWrite()
+    // The muxed stream's own method, bypassing the wrapper: the proposal can no longer leave.
+    await Object.getPrototypeOf(dialer).closeWrite.call(dialer)
     await assert.rejects(stream.source[Symbol.asyncIterator]().next(), StreamStateError)
   })
 })

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { noise } from '@peerkit/connection-encrypter-noise'
 import { generateKeyPair } from '@peerkit/crypto'
+import { select as mssSelect } from '@peerkit/multistream-select'
 import { DialError, PeerkitError, StreamResetError } from '@peerkit/interfaces'
 import { yamux } from '@peerkit/muxer-yamux'
 import { peerIdFromPrivateKey } from '@peerkit/peer-id'
 import { tcp } from '@peerkit/transport-tcp'
 import { Upgrader } from '@peerkit/upgrader'
 import { ResourceTracker, bytes, captureLog, createPeer, echo, forceGc, mssMessage, rawSocket, readAll, roundTrip, socketClosed, stopAll, tick, until } from './fixtures.js'
-import type { Connection, MultiaddrConnection, Stream } from '@peerkit/interfaces'
+import type { Connection, MultiaddrConnection, SecureStream, Stream } from '@peerkit/interfaces'
 
 /** Names of the typed errors an upgrade may fail with on bad input. */
 const TYPED_UPGRADE_ERRORS = ['InvalidMessageError', 'LimitExceededError', 'UnsupportedProtocolError', 'ProtocolError', 'HandshakeError', 'UnexpectedEOFError', 'TimeoutError']
@@ -129,15 +130,29 @@ describe('bad input from peers', function () {
     const a = await createPeer()
     let handled = 0
     b.swarm.handle('/echo/1.0.0', async (data) => { handled++; await echo(data) })
-    const conn = await a.swarm.dial(b.addr)
-    await until(() => b.swarm.getConnections().length === 1, 5000, 'B has the connection')
-    // Optimistic selection sends nothing until the first write or read: the remote sees silent streams.
-    const silent = await Promise.all(Array.from({ length: 20 }, async () => conn.newStream('/echo/1.0.0', { negotiateFully: false })))
-    await until(() => silent.every(s => s.status === 'reset'), 10_000, 'silent streams reset by B')
-    assert.equal(handled, 0)
-    assert.equal(b.swarm.getConnections()[0].streams.length, 0, 'B holds none of them')
-    const stream = await conn.newStream('/echo/1.0.0')
-    assert.deepEqual(await roundTrip(stream, bytes(10)), bytes(10), 'the connection still serves')
+    // A hand-made dialer: Noise and yamux, then streams on which nothing is ever written.
+    const privateKey = await generateKeyPair('Ed25519')
+    const maConn = await tcp().dial(b.addr)
+    const { stream: negotiated } = await mssSelect(maConn as SecureStream, '/noise')
+    const secured = await noise()({ privateKey, peerId: peerIdFromPrivateKey(privateKey) }).secureOutbound(negotiated, { remotePeer: b.peerId, streamMuxers: ['/yamux/1.0.0'] })
+    const muxer = yamux().createStreamMuxer({ direction: 'outbound' })
+    void muxer.sink(secured.conn.source).catch(() => {})
+    void secured.conn.sink(muxer.source).catch(() => {})
+    try {
+      await until(() => b.swarm.getConnections().length === 1, 5000, 'B has the connection')
+      const silent = await Promise.all(Array.from({ length: 20 }, async () => muxer.newStream()))
+      await until(() => silent.every(s => s.status === 'reset'), 10_000, 'silent streams reset by B')
+      assert.equal(handled, 0)
+      assert.equal(b.swarm.getConnections()[0].streams.length, 0, 'B holds none of them')
+      // The connection still serves, and so does B.
+      const { stream } = await mssSelect(await muxer.newStream(), '/echo/1.0.0')
+      assert.deepEqual(await roundTrip(stream as Stream, bytes(10)), bytes(10), 'the connection still serves')
+      const conn = await a.swarm.dial(b.addr)
+      assert.deepEqual(await roundTrip(await conn.newStream('/echo/1.0.0'), bytes(10)), bytes(10), 'B still serves')
+    } finally {
+      muxer.abort(new Error('done'))
+      maConn.abort(new Error('done'))
+    }
   })
 
   it('a dial whose /p2p/ does not match the remote key fails with UnexpectedPeerError', async () => {

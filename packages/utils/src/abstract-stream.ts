@@ -166,7 +166,9 @@ export abstract class AbstractStream implements Stream {
           // A synchronous source cannot be waiting when a stop comes: no waker needed.
           result = (iterator as Iterator<Uint8Array | Uint8ArrayList>).next()
         }
-        if (result === STOPPED || this.#sinkStopped) break
+        // A chunk already pulled when a graceful closeWrite stops the sink is still sent (the loop
+        // stops before the next pull); after an abort or reset nothing more goes out.
+        if (result === STOPPED || (this.#sinkStopped && this.#ended)) break
         if (result.done === true) break
         const chunk = result.value
         if (chunk.byteLength === 0) continue
