@@ -41,4 +41,10 @@ export interface Registrar {
   unhandle(protocol: string, options?: AbortOptions): Awaitable<void>
   /** The handler record; throws `UnsupportedProtocolError` when none is registered. */
   getHandler(protocol: string): StreamHandlerRecord
+  /**
+   * The handler record, or `undefined` when none is registered: for lookups where a missing
+   * handler is normal (no error object, with its stack trace, is built). Optional; callers fall
+   * back to `getHandler`.
+   */
+  findHandler?(protocol: string): StreamHandlerRecord | undefined
 }

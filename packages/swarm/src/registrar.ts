@@ -40,6 +40,10 @@ export class ProtocolRegistrar implements Registrar {
     if (this.#handlers.delete(protocol)) this.#onChange()
   }
 
+  findHandler (protocol: string): StreamHandlerRecord | undefined {
+    return this.#handlers.get(protocol)
+  }
+
   getHandler (protocol: string): StreamHandlerRecord {
     const record = this.#handlers.get(protocol)
     if (record == null) throw new UnsupportedProtocolError([protocol], `No handler for ${protocol}`)

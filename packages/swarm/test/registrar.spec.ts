@@ -34,6 +34,17 @@ describe('ProtocolRegistrar', () => {
     })
   })
 
+  it('findHandler returns the record, or undefined without throwing', () => {
+    const r = new ProtocolRegistrar()
+    const h = (): void => {}
+    r.handle('/a/1.0.0', h, { maxOutboundStreams: 7 })
+    assert.equal(r.findHandler('/a/1.0.0')?.handler, h)
+    assert.equal(r.findHandler('/a/1.0.0')?.options.maxOutboundStreams, 7)
+    assert.equal(r.findHandler('/nope/1.0.0'), undefined)
+    r.unhandle('/a/1.0.0')
+    assert.equal(r.findHandler('/a/1.0.0'), undefined)
+  })
+
   it('refuses a second handler for a protocol unless forced', () => {
     const r = new ProtocolRegistrar()
     const first = (): void => {}

@@ -21,6 +21,7 @@ const FLUSH_TIMEOUT = 1_000
 /** Defaults for protocols that have no registered handler (e.g. streams we only dial). */
 export const DEFAULT_MAX_INBOUND_STREAMS = 32
 export const DEFAULT_MAX_OUTBOUND_STREAMS = 64
+const DEFAULT_LIMITS = Object.freeze({ maxInboundStreams: DEFAULT_MAX_INBOUND_STREAMS, maxOutboundStreams: DEFAULT_MAX_OUTBOUND_STREAMS })
 
 export interface ConnectionInit {
   id: string
@@ -37,7 +38,7 @@ export interface ConnectionInit {
 /** Settings shared by the connections of one upgrader. */
 export interface ConnectionSettings {
   /** Handlers for inbound streams; without it inbound streams are reset. */
-  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler'>
+  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler' | 'findHandler'>
   /** Bound on negotiating the protocol of an inbound stream. */
   inboundStreamNegotiationTimeout: number
   /** Bound on negotiating the protocol of an outbound stream. */
@@ -108,13 +109,21 @@ export class UpgradedConnection implements Connection {
   }
 
   #limits (protocol: string): { maxInboundStreams: number, maxOutboundStreams: number } {
-    try {
-      const record = this.#settings.registrar?.getHandler(protocol)
-      if (record != null) return record.options
-    } catch {
-      // no handler: defaults
+    const registrar = this.#settings.registrar
+    if (registrar != null) {
+      // Outbound protocols usually have no local handler: look up without building an error.
+      if (registrar.findHandler != null) {
+        const record = registrar.findHandler(protocol)
+        if (record != null) return record.options
+      } else {
+        try {
+          return registrar.getHandler(protocol).options
+        } catch {
+          // no handler: defaults
+        }
+      }
     }
-    return { maxInboundStreams: DEFAULT_MAX_INBOUND_STREAMS, maxOutboundStreams: DEFAULT_MAX_OUTBOUND_STREAMS }
+    return DEFAULT_LIMITS
   }
 
   async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {

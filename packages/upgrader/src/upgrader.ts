@@ -11,7 +11,7 @@ export interface UpgraderInit {
   /** Stream muxers in order of preference. */
   streamMuxers: StreamMuxerFactory[]
   /** Protocol handlers for inbound streams on upgraded connections. */
-  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler'>
+  registrar?: Pick<Registrar, 'getProtocols' | 'getHandler' | 'findHandler'>
   /** Deny hooks consulted at each phase. */
   connectionGater?: ConnectionGater
   /** Bound on the whole upgrade (multistream, handshake, muxer selection), in ms. Default 10 000. */

@@ -234,6 +234,35 @@ describe('Upgrader over real TCP', function () {
     }
   })
 
+  it('takes outbound stream limits from findHandler when the registrar has it, and never calls getHandler for them', async () => {
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const looked: string[] = []
+    const client = new Upgrader({
+      connectionEncrypters: [noise()(a)],
+      streamMuxers: [yamux()],
+      registrar: {
+        getProtocols: () => [],
+        getHandler: () => { throw new Error('getHandler must not be used when findHandler exists') },
+        findHandler: (protocol: string) => {
+          looked.push(protocol)
+          return protocol === '/echo/1.0.0' ? { handler: echo, options: { maxInboundStreams: 1, maxOutboundStreams: 1 } } : undefined
+        }
+      }
+    })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      const first = await conn.newStream('/echo/1.0.0')
+      await assert.rejects(conn.newStream('/echo/1.0.0'), LimitExceededError)
+      assert.ok(looked.includes('/echo/1.0.0'))
+      await first.close()
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
   it('an outbound stream the remote never answers fails with TimeoutError after outboundStreamNegotiationTimeout', async () => {
     // A bare listener: Noise and yamux, but inbound streams are left alone (never negotiated).
     const ignored: Stream[] = []
