@@ -1,5 +1,5 @@
 import { ConnectionClosedError, InvalidParametersError, LimitExceededError, ProtocolError, StreamStateError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { abortReason, logger } from '@peerkit/utils'
+import { abortReason, closeAll, logger } from '@peerkit/utils'
 import { Decoder } from './decode.js'
 import { FrameWriter } from './encode.js'
 import { FLAG_NAMES, Flag, PROTOCOL, encodeHeader, resetFlag } from './frame.js'
@@ -205,7 +205,7 @@ export class MplexMuxer implements StreamMuxer {
       this.#writer.end()
       throw reason
     }
-    const results = await Promise.allSettled(this.streams.map(async s => { await s.close(options) }))
+    const results = await closeAll(this.streams, signal)
     if (this.#status !== 'closing') return // aborted meanwhile
     this.#status = 'closed'
     // Streams whose close failed were aborted by it; send their resets, then end.

@@ -1,5 +1,5 @@
 import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
-import { ChunkQueue, abortReason, logger, prefixLogger } from '@peerkit/utils'
+import { ChunkQueue, abortReason, closeAll, logger, prefixLogger } from '@peerkit/utils'
 import type { ChunkConsumer } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
@@ -360,8 +360,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
     this.log('closing with %d open stream(s)', this.#streams.size)
     this.#rejectBacklogWaiters(() => new ConnectionClosedError('yamux muxer is closing'))
     this.#closing = (async () => {
-      const closing = [...this.#streams.values()].map(async stream => { await stream.close(options) })
-      const results = await Promise.allSettled(closing)
+      const results = await closeAll(this.#streams.values(), options.signal)
       const failed = results.filter(r => r.status === 'rejected').length
       if (failed > 0) this.log('%d stream(s) did not close gracefully and were aborted', failed)
       this.#end({ kind: 'close' })

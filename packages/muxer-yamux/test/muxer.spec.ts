@@ -485,6 +485,28 @@ describe('yamux muxer (hand-built frames)', () => {
       assert.equal(client.sink.error, undefined)
     })
 
+    it('close() with a signal and 20 open streams adds one listener to it, and its abort aborts the streams still closing', async () => {
+      const warnings: Error[] = []
+      const onWarning = (w: Error): void => { warnings.push(w) }
+      process.on('warning', onWarning)
+      try {
+        const client = peer('outbound')
+        const streams = await Promise.all(Array.from({ length: 20 }, async () => client.muxer.newStream()))
+        const controller = new AbortController()
+        const closing = track(client.muxer.close({ signal: controller.signal }))
+        await client.nextFrame(f => f.streamId === 39 && (f.flags & FIN) !== 0)
+        assert.equal(closing.done, false, 'waiting for the remote to close its sides')
+        controller.abort(new Error('enough'))
+        await closing.promise
+        assert.equal(closing.error, undefined)
+        assert.ok(streams.every(s => s.status === 'aborted'), 'the streams still closing were aborted')
+        await sleep(10)
+        assert.deepEqual(warnings.filter(w => w.name === 'MaxListenersExceededWarning'), [])
+      } finally {
+        process.off('warning', onWarning)
+      }
+    })
+
     it('abort() sends GoAway (internal error) and no RST per stream', async () => {
       const client = peer('outbound')
       const a = await client.muxer.newStream()

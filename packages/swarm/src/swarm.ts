@@ -3,7 +3,7 @@ import { AbortError, ConnectionDeniedError, DialError, InvalidParametersError, L
 import { peerIdFromString } from '@peerkit/peer-id'
 import { memoryPeerStore } from '@peerkit/peer-store'
 import { Upgrader } from '@peerkit/upgrader'
-import { TypedEventEmitter, anySignal, logger, raceSignal, shutdownController } from '@peerkit/utils'
+import { TypedEventEmitter, anySignal, closeAll, logger, raceSignal, shutdownController } from '@peerkit/utils'
 import { peerIdStringOf, rankAddresses } from './addresses.js'
 import { ProtocolRegistrar } from './registrar.js'
 import { Semaphore } from './semaphore.js'
@@ -299,7 +299,10 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     const conns = isPeerId(peer)
       ? this.getConnections(peer)
       : this.getConnections().filter(c => c.remoteAddr.equals(peer) || (peerIdStringOf(peer) != null && c.remotePeer.toString() === peerIdStringOf(peer)))
-    await Promise.all(conns.map(async c => c.close(options).catch(err => { c.abort(err as Error) })))
+    const results = await closeAll(conns, options.signal)
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') conns[i].abort(result.reason instanceof Error ? result.reason : new Error(String(result.reason)))
+    })
   }
 
   // ---- dialing ----

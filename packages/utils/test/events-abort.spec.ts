@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { AbortError, TimeoutError } from '@peerkit/interfaces'
-import { anySignal, raceSignal, shutdownController, throwIfAborted } from '../src/abort.js'
+import { anySignal, closeAll, raceSignal, shutdownController, throwIfAborted } from '../src/abort.js'
 import { TypedEventEmitter } from '../src/events.js'
 import { logger, prefixLogger } from '../src/logger.js'
 
@@ -124,5 +124,64 @@ describe('logger', () => {
     } finally {
       process.off('warning', onWarning)
     }
+  })
+})
+
+describe('closeAll', () => {
+  /** An item whose close waits until released or aborted. */
+  function item (fail?: Error): { close: () => Promise<void>, abort: (err: Error) => void, release: () => void, aborted?: Error } {
+    let release!: () => void
+    const released = new Promise<void>(resolve => { release = resolve })
+    const it: { close: () => Promise<void>, abort: (err: Error) => void, release: () => void, aborted?: Error } = {
+      close: async () => { await released; if (fail != null) throw fail },
+      abort: (err) => { it.aborted = err; release() },
+      release: () => { release() }
+    }
+    return it
+  }
+
+  it('closes every item and reports each outcome, without a signal', async () => {
+    const items = [item(), item(new Error('bad')), item()]
+    const done = closeAll(items)
+    for (const i of items) i.release()
+    const results = await done
+    assert.deepEqual(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled'])
+    assert.ok(items.every(i => i.aborted == null))
+  })
+
+  it('adds a single listener to the signal, however many items, and removes it', async () => {
+    const controller = new AbortController()
+    let added = 0
+    let removed = 0
+    const add = controller.signal.addEventListener.bind(controller.signal)
+    const remove = controller.signal.removeEventListener.bind(controller.signal)
+    controller.signal.addEventListener = (...args: Parameters<AbortSignal['addEventListener']>) => { added++; add(...args) }
+    controller.signal.removeEventListener = (...args: Parameters<AbortSignal['removeEventListener']>) => { removed++; remove(...args) }
+    const items = Array.from({ length: 50 }, () => item())
+    const done = closeAll(items, controller.signal)
+    for (const i of items) i.release()
+    await done
+    assert.equal(added, 1)
+    assert.equal(removed, 1)
+  })
+
+  it('aborts the items still closing when the signal aborts, with its reason', async () => {
+    const controller = new AbortController()
+    const items = [item(), item()]
+    const done = closeAll(items, controller.signal)
+    items[0].release()
+    await new Promise(resolve => setImmediate(resolve))
+    const reason = new Error('deadline')
+    controller.abort(reason)
+    const results = await done
+    assert.deepEqual(results.map(r => r.status), ['fulfilled', 'fulfilled'])
+    assert.equal(items[1].aborted, reason)
+  })
+
+  it('aborts every item at once when the signal is already aborted', async () => {
+    const items = [item(), item()]
+    const results = await closeAll(items, AbortSignal.abort(new Error('already')))
+    assert.deepEqual(results.map(r => r.status), ['rejected', 'rejected'])
+    assert.ok(items.every(i => i.aborted?.message === 'already'))
   })
 })
