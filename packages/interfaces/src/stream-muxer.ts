@@ -25,9 +25,12 @@ export interface StreamMuxer extends Duplex<AsyncGenerator<Uint8Array | Uint8Arr
   readonly streams: Stream[]
   /**
    * Opens an outbound stream. Throws `LimitExceededError` when the stream limit is reached and
-   * `ConnectionClosedError` once the muxer is closing.
+   * `ConnectionClosedError` once the muxer is closing. A muxer that may have to wait before it can
+   * open one (yamux: too many streams not yet acknowledged) stops waiting when `options.signal`
+   * aborts, rejecting with the abort reason; an already aborted signal fails the call at once,
+   * and no stream is opened either way.
    */
-  newStream(name?: string): Stream | Promise<Stream>
+  newStream(name?: string, options?: AbortOptions): Stream | Promise<Stream>
   /** Graceful close: waits for streams to close (bounded by `signal`), then ends the muxer (yamux: GoAway). */
   close(options?: AbortOptions): Promise<void>
   /** Immediate close: every stream is aborted with `err`. Never throws. */

@@ -109,9 +109,11 @@ export class MplexMuxer implements StreamMuxer {
   /**
    * Opens a stream. `name` is sent in the NewStream frame (default: the stream id in decimal).
    * Throws `ConnectionClosedError` once the muxer is closing, `LimitExceededError` at
-   * `maxOutboundStreams`, `InvalidParametersError` for a name longer than `maxMessageSize`.
+   * `maxOutboundStreams`, `InvalidParametersError` for a name longer than `maxMessageSize`, the
+   * abort reason when `options.signal` is already aborted (mplex never waits to open a stream).
    */
-  newStream (name?: string): MplexStream {
+  newStream (name?: string, options?: AbortOptions): MplexStream {
+    if (options?.signal?.aborted === true) throw abortReason(options.signal)
     if (this.#status !== 'open') throw new ConnectionClosedError('The mplex muxer is closed')
     if (this.#outbound.size >= this.#limits.maxOutboundStreams) {
       throw new LimitExceededError('maxOutboundStreams', this.#limits.maxOutboundStreams, this.#outbound.size + 1, 'connection')

@@ -172,6 +172,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
    * @throws LimitExceededError when `maxOutboundStreams` streams are open or stream ids are exhausted
    */
   async newStream (_name?: string, options: NewStreamOptions = {}): Promise<YamuxStream> {
+    if (options.signal?.aborted === true) throw abortReason(options.signal)
     this.#checkCanOpen()
     while (this.#ackBacklog >= this.#config.maxAckBacklog) {
       await this.#waitForBacklog(options.signal)

@@ -141,7 +141,9 @@ export class UpgradedConnection implements Connection {
     let stream: Stream | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     try {
-      stream = await this.#muxer.newStream()
+      // The caller's signal (with the negotiation timeout) also bounds a muxer that has to wait
+      // before it can open a stream (yamux's backlog of unacknowledged streams).
+      stream = await this.#muxer.newStream(undefined, signal != null ? { signal } : undefined)
       if (signal == null) timer = negotiationDeadline(stream, this.#settings.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
       const { protocol, stream: negotiated } = await mssSelect(stream, list, {
         signal,

@@ -180,7 +180,11 @@ describe('Upgrader over real TCP', function () {
   it('fails with UnsupportedProtocolError when no encrypter is in common', async () => {
     const inbound: Promise<Connection>[] = []
     const server = new Upgrader({ connectionEncrypters: [plaintext()(b)], streamMuxers: [yamux()] })
-    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const { listener, addr } = await listen(maConn => {
+      const upgrading = server.upgradeInbound(maConn)
+      upgrading.catch(() => {}) // asserted below, after the client's failure
+      inbound.push(upgrading)
+    })
     const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
     try {
       await assert.rejects(client.upgradeOutbound(await tcp().dial(addr)), UnsupportedProtocolError)
@@ -258,6 +262,36 @@ describe('Upgrader over real TCP', function () {
       assert.ok(looked.includes('/echo/1.0.0'))
       await first.close()
       await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('the caller\'s signal bounds newStream while yamux waits for unacknowledged streams', async () => {
+    // A bare listener: Noise, then it reads and discards everything, so no SYN is ever acknowledged.
+    const { listener, addr } = await listen(maConn => {
+      void (async () => {
+        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        for await (const _ of secured.conn.source) { /* discard */ }
+      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux({ maxAckBacklog: 1 })] })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+      // The first stream's SYN is never acknowledged; its negotiation is left pending.
+      const first = conn.newStream('/echo/1.0.0', { signal: AbortSignal.timeout(5_000) })
+      first.catch(() => {})
+      await new Promise(resolve => setTimeout(resolve, 20))
+      const controller = new AbortController()
+      const second = conn.newStream('/echo/1.0.0', { signal: controller.signal })
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.equal(conn.streams.length, 1, 'the second stream waits for the backlog')
+      controller.abort(new Error('caller gave up'))
+      await assert.rejects(second, /caller gave up/)
+      assert.equal(conn.streams.length, 1, 'and was never opened')
+      conn.abort(new Error('done'))
+      await assert.rejects(first)
     } finally {
       await listener.close({ closeConnections: true })
     }

@@ -39,6 +39,17 @@ export function streamTests (setup: TestSetup<StreamMuxerFactory>): void {
       assert.equal(pair.listener.muxer.protocol, pair.factory.protocol)
     })
 
+    it('newStream with an already aborted signal fails with its reason and opens nothing', async () => {
+      pair.listener.onStream = () => {}
+      const reason = new Error('caller gave up')
+      await assert.rejects(async () => { await pair.dialer.muxer.newStream(undefined, { signal: AbortSignal.abort(reason) }) }, (err: Error) => err === reason)
+      assert.equal(pair.dialer.muxer.streams.length, 0, 'no stream was opened')
+      // The muxer still opens streams.
+      const stream = await within(openStream(pair.dialer), 3000, 'opening a stream afterwards')
+      assert.equal(stream.status, 'open')
+      await until(() => pair.listener.incoming.length === 1, 3000, 'the remote sees only the later stream')
+    })
+
     it('gives streams unique ids and the right directions', async () => {
       pair.dialer.onStream = () => {}
       pair.listener.onStream = () => {}

@@ -33,11 +33,14 @@ export type Flaw =
   | 'close-resets-streams'
   /** the end of the connection's input is ignored */
   | 'ignore-eof'
+  /** newStream opens a stream even when its signal is already aborted */
+  | 'ignore-new-stream-signal'
 
 /** Every flaw, for the self-test to iterate over. */
 export const FLAWS: Flaw[] = [
   'drop-fin', 'ignore-backpressure', 'connection-level-backpressure', 'no-reset', 'leak-timer',
-  'keep-ended-streams', 'double-end-callback', 'corrupt-large-writes', 'close-resets-streams', 'ignore-eof'
+  'keep-ended-streams', 'double-end-callback', 'corrupt-large-writes', 'close-resets-streams', 'ignore-eof',
+  'ignore-new-stream-signal'
 ]
 
 const PROTOCOL = '/peerkit-test-reference-mux/1.0.0'
@@ -187,7 +190,10 @@ class ReferenceMuxer implements StreamMuxer {
     if (this.flaws.has('double-end-callback')) this.#init.onStreamEnd?.(stream)
   }
 
-  newStream (): ReferenceStream {
+  newStream (_name?: string, options?: AbortOptions): ReferenceStream {
+    if (options?.signal?.aborted === true && !this.flaws.has('ignore-new-stream-signal')) {
+      throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted')
+    }
     if (this.#state !== 'open' || this.#remoteGoAway) throw new ConnectionClosedError('reference muxer closed')
     if (this.#streams.size >= MAX_STREAMS) throw new LimitExceededError('maxStreams', MAX_STREAMS)
     const id = this.#nextId
