@@ -222,6 +222,7 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     pairs = await startPairs(config.setupCombo, config)
     const p = pairs
     const rate = { peerkit: [] as number[], js: [] as number[] }
+    const cpuPer = { client: { peerkit: [] as number[], js: [] as number[] }, server: { peerkit: [] as number[], js: [] as number[] } }
     const first = { peerkit: [] as number[], js: [] as number[] }
     for (const impl of IMPLS) {
       await p[impl].client.cmd('dials', { addr: p[impl].server.addr, count: Math.min(20, config.dials) })
@@ -229,8 +230,12 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     }
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
+        const before = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
         const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: config.dials })
+        const after = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
         rate[impl].push(r.count / (r.ms / 1000))
+        cpuPer.client[impl].push(cpuSeconds(r.cpu) * 1000 / r.count)
+        cpuPer.server[impl].push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) * 1000 / r.count)
         log(`  connections ${impl}: ${rate[impl].at(-1)?.toFixed(1)} /s`)
         await quiesce(p[impl])
       }
@@ -244,6 +249,7 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     const name = comboName(config.setupCombo)
     return [
       compare({ id: 'connections.sequential', group: 'connections', title: `connections/s (dial + upgrade + close, sequential), ${name}`, unit: 'conn/s', better: 'higher' }, rate, 4),
+      ...(['client', 'server'] as const).map(side => compare({ id: `connections.cpu.${side}`, group: 'connections', title: `CPU per connection (dial + upgrade + close), ${side}, ${name}`, unit: 'ms', better: 'lower' }, cpuPer[side])),
       compare({ id: 'connections.first-stream', group: 'connections', title: `time to first stream (dial, open, 1-byte echo), ${name}`, unit: 'ms', better: 'lower', note: 'median of the run\'s iterations' }, first, 0.25)
     ]
   } finally {
@@ -259,6 +265,17 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     const p = pairs
     const seq = { peerkit: [] as number[], js: [] as number[] }
     const conc = { peerkit: [] as number[], js: [] as number[] }
+    const newSides = (): Record<'client' | 'server', Record<ComparedImpl, number[]>> => ({ client: { peerkit: [], js: [] }, server: { peerkit: [], js: [] } })
+    const cpuPer = { sequential: newSides(), concurrent: newSides() }
+    /** Runs `streams` on one implementation and records its rate and both sides' CPU µs per stream. */
+    const run = async (impl: ComparedImpl, kind: 'sequential' | 'concurrent', count: number, concurrency: number): Promise<number> => {
+      const before = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
+      const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count, concurrency })
+      const after = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
+      cpuPer[kind].client[impl].push(cpuSeconds(r.cpu) * 1e6 / r.count)
+      cpuPer[kind].server[impl].push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) * 1e6 / r.count)
+      return r.count / (r.ms / 1000)
+    }
     for (const impl of IMPLS) {
       await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
       await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: Math.min(200, config.sequentialStreams), concurrency: 1 })
@@ -266,14 +283,12 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     }
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
-        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.sequentialStreams, concurrency: 1 })
-        seq[impl].push(r.count / (r.ms / 1000))
+        seq[impl].push(await run(impl, 'sequential', config.sequentialStreams, 1))
         log(`  streams sequential ${impl}: ${seq[impl].at(-1)?.toFixed(0)} /s`)
         await quiesce(p[impl])
       }
       for (const impl of IMPLS) {
-        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.concurrentStreams, concurrency: config.concurrency })
-        conc[impl].push(r.count / (r.ms / 1000))
+        conc[impl].push(await run(impl, 'concurrent', config.concurrentStreams, config.concurrency))
         log(`  streams concurrent ${impl}: ${conc[impl].at(-1)?.toFixed(0)} /s`)
         await quiesce(p[impl])
       }
@@ -281,7 +296,14 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     const name = comboName(config.setupCombo)
     return [
       compare({ id: 'streams.sequential', group: 'streams', title: `streams/s (open + 1-byte echo + close), ${config.sequentialStreams} sequential, ${name}`, unit: 'streams/s', better: 'higher' }, seq, 4),
-      compare({ id: 'streams.concurrent', group: 'streams', title: `streams/s, ${config.concurrentStreams} with ${config.concurrency} in flight, ${name}`, unit: 'streams/s', better: 'higher' }, conc, 4)
+      compare({ id: 'streams.concurrent', group: 'streams', title: `streams/s, ${config.concurrentStreams} with ${config.concurrency} in flight, ${name}`, unit: 'streams/s', better: 'higher' }, conc, 4),
+      ...(['sequential', 'concurrent'] as const).flatMap(kind => (['client', 'server'] as const).map(side => compare({
+        id: `streams.cpu.${kind}.${side}`,
+        group: 'streams',
+        title: `CPU per stream, ${kind}, ${side}, ${name}`,
+        unit: 'µs',
+        better: 'lower'
+      }, cpuPer[kind][side])))
     ]
   } finally {
     await stopPairs(pairs)

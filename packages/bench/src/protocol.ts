@@ -70,6 +70,8 @@ export interface TransferResult {
 export interface TimedResult {
   ms: number
   count: number
+  /** The client process's CPU time over the operations. */
+  cpu: CpuUsage
 }
 
 /** The answer to `firstStream`: one duration per iteration. */

@@ -102,12 +102,17 @@ describe('bench harness', function () {
     })
 
     it('measures connection setup, time to first stream and stream rates', () => {
-      for (const id of ['connections.sequential', 'connections.first-stream', 'streams.sequential', 'streams.concurrent']) {
+      for (const id of ['connections.sequential', 'connections.first-stream', 'streams.sequential', 'streams.concurrent',
+        'connections.cpu.client', 'connections.cpu.server', 'streams.cpu.sequential.client', 'streams.cpu.sequential.server',
+        'streams.cpu.concurrent.client', 'streams.cpu.concurrent.server']) {
         const r = res.results.find(r => r.id === id)
         assert.ok(r != null, `${id} missing`)
         assertComparison(r, 1)
       }
       assert.equal(res.results.find(r => r.id === 'connections.first-stream')!.better, 'lower')
+      for (const id of ['connections.cpu.client', 'streams.cpu.sequential.server']) {
+        assert.equal(res.results.find(r => r.id === id)!.better, 'lower')
+      }
     })
 
     it('measures memory per idle connection (values may be noise at this size, but are finite)', () => {

@@ -222,6 +222,7 @@ async function client () {
       const ma = multiaddr(addr)
       await node.hangUp(ma)
       const seen = new Set()
+      const cpu = process.cpuUsage()
       const t0 = performance.now()
       for (let i = 0; i < count; i++) {
         const conn = await node.dial(ma)
@@ -229,7 +230,7 @@ async function client () {
         seen.add(conn.id)
         await conn.close()
       }
-      return { ms: performance.now() - t0, count }
+      return { ms: performance.now() - t0, count, cpu: process.cpuUsage(cpu) }
     },
 
     firstStream: async ({ addr, count }) => {
@@ -248,9 +249,10 @@ async function client () {
 
     streams: async ({ addr, count, concurrency }) => {
       const conn = await node.dial(multiaddr(addr))
+      const cpu = process.cpuUsage()
       const t0 = performance.now()
       await runLimited(count, concurrency, async () => { await echoOne(conn) })
-      return { ms: performance.now() - t0, count }
+      return { ms: performance.now() - t0, count, cpu: process.cpuUsage(cpu) }
     },
 
     hold: async ({ addr, count, concurrency }) => {

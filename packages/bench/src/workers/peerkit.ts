@@ -122,6 +122,7 @@ async function client (): Promise<void> {
       const count = num(args, 'count')
       await node.hangUp(ma)
       const seen = new Set<string>()
+      const cpu = process.cpuUsage()
       const t0 = performance.now()
       for (let i = 0; i < count; i++) {
         const conn = await node.dial(ma)
@@ -129,7 +130,7 @@ async function client (): Promise<void> {
         seen.add(conn.id)
         await conn.close()
       }
-      return { ms: performance.now() - t0, count }
+      return { ms: performance.now() - t0, count, cpu: cpuSince(cpu) }
     },
 
     firstStream: async (args) => {
@@ -151,9 +152,10 @@ async function client (): Promise<void> {
       const count = num(args, 'count')
       const concurrency = num(args, 'concurrency')
       const conn = await node.dial(multiaddr(str(args, 'addr')))
+      const cpu = process.cpuUsage()
       const t0 = performance.now()
       await runLimited(count, concurrency, async () => { await echoOne(conn) })
-      return { ms: performance.now() - t0, count }
+      return { ms: performance.now() - t0, count, cpu: cpuSince(cpu) }
     },
 
     hold: async (args) => {
