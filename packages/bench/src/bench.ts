@@ -143,6 +143,19 @@ function cpuSeconds (u: { user: number, system: number }): number {
   return (u.user + u.system) / 1e6
 }
 
+/** Empty sample lists for each side and implementation. */
+function perSide (): Record<'client' | 'server', Record<ComparedImpl, number[]>> {
+  return { client: { peerkit: [], js: [] }, server: { peerkit: [], js: [] } }
+}
+
+/** Runs a client command and returns its answer with the server's CPU seconds over it. */
+async function withServerCpu<T> (pair: Pair, cmd: string, args: Record<string, unknown>): Promise<{ result: T, serverCpu: number }> {
+  const before = await pair.server.cmd<UsageResult>('usage', { gc: false })
+  const result = await pair.client.cmd<T>(cmd, { addr: pair.server.addr, ...args })
+  const after = await pair.server.cmd<UsageResult>('usage', { gc: false })
+  return { result, serverCpu: cpuSeconds(after.cpu) - cpuSeconds(before.cpu) }
+}
+
 /** Single-stream throughput both ways, and CPU per GiB on each side, for each combo. */
 async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   const out: ResultRecord[] = []
@@ -165,11 +178,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       for (let rep = 0; rep < config.reps; rep++) {
         for (const dir of ['push', 'pull'] as const) {
           for (const impl of IMPLS) {
-            const { server, client } = p[impl]
-            const before = await server.cmd<UsageResult>('usage', { gc: false })
-            const r = await client.cmd<TransferResult>(dir, { addr: server.addr, bytes: config.throughputBytes })
-            const after = await server.cmd<UsageResult>('usage', { gc: false })
-            const serverCpu = cpuSeconds(after.cpu) - cpuSeconds(before.cpu)
+            const { result: r, serverCpu } = await withServerCpu<TransferResult>(p[impl], dir, { bytes: config.throughputBytes })
             const clientCpu = cpuSeconds(r.cpu)
             const gib = r.bytes / GIB
             rates[dir][impl].push((r.bytes / MIB) / (r.ms / 1000))
@@ -222,7 +231,7 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     pairs = await startPairs(config.setupCombo, config)
     const p = pairs
     const rate = { peerkit: [] as number[], js: [] as number[] }
-    const cpuPer = { client: { peerkit: [] as number[], js: [] as number[] }, server: { peerkit: [] as number[], js: [] as number[] } }
+    const cpuPer = perSide()
     const first = { peerkit: [] as number[], js: [] as number[] }
     for (const impl of IMPLS) {
       await p[impl].client.cmd('dials', { addr: p[impl].server.addr, count: Math.min(20, config.dials) })
@@ -230,12 +239,10 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     }
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
-        const before = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
-        const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: config.dials })
-        const after = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
+        const { result: r, serverCpu } = await withServerCpu<TimedResult>(p[impl], 'dials', { count: config.dials })
         rate[impl].push(r.count / (r.ms / 1000))
         cpuPer.client[impl].push(cpuSeconds(r.cpu) * 1000 / r.count)
-        cpuPer.server[impl].push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) * 1000 / r.count)
+        cpuPer.server[impl].push(serverCpu * 1000 / r.count)
         log(`  connections ${impl}: ${rate[impl].at(-1)?.toFixed(1)} /s`)
         await quiesce(p[impl])
       }
@@ -265,15 +272,12 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     const p = pairs
     const seq = { peerkit: [] as number[], js: [] as number[] }
     const conc = { peerkit: [] as number[], js: [] as number[] }
-    const newSides = (): Record<'client' | 'server', Record<ComparedImpl, number[]>> => ({ client: { peerkit: [], js: [] }, server: { peerkit: [], js: [] } })
-    const cpuPer = { sequential: newSides(), concurrent: newSides() }
+    const cpuPer = { sequential: perSide(), concurrent: perSide() }
     /** Runs `streams` on one implementation and records its rate and both sides' CPU µs per stream. */
     const run = async (impl: ComparedImpl, kind: 'sequential' | 'concurrent', count: number, concurrency: number): Promise<number> => {
-      const before = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
-      const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count, concurrency })
-      const after = await p[impl].server.cmd<UsageResult>('usage', { gc: false })
+      const { result: r, serverCpu } = await withServerCpu<TimedResult>(p[impl], 'streams', { count, concurrency })
       cpuPer[kind].client[impl].push(cpuSeconds(r.cpu) * 1e6 / r.count)
-      cpuPer[kind].server[impl].push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) * 1e6 / r.count)
+      cpuPer[kind].server[impl].push(serverCpu * 1e6 / r.count)
       return r.count / (r.ms / 1000)
     }
     for (const impl of IMPLS) {

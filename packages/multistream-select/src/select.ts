@@ -91,7 +91,7 @@ function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string
   // The end of our data (the muxer's half-close) waits for the listener's answer: a listener may
   // still be setting up the handler when data and close arrive together with the proposal, and
   // js-libp2p 3.x then loses both. Data is not held back, only the end.
-  writer.gateEnd(async () => { await source.confirm() })
+  writer.gateEnd(async () => source.confirm())
   stream.source = source as unknown as S['source']
   stream.sink = writer.sink as S['sink']
   sendProposalBeforeClose(stream, writer, source)
@@ -111,7 +111,7 @@ function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string
  * `sink`, and the held proposal would then never leave. Its `closeWrite` (which `close` uses too)
  * is wrapped for that case: when the application has not called `sink`, the write side is ended
  * through `sink([])`, which sends the proposal and, once the answer is in, the close; when it has,
- * the proposal is flushed and the answer awaited first. The wrapper puts the original back on
+ * the negotiation is run (proposal flushed, answer read) first. The wrapper puts the original back on
  * first use.
  */
 function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter, source: LazySource): void {
@@ -131,7 +131,8 @@ function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter,
       // Ends the write side as the application would have: proposal, answer, then the close.
       await raceSignal(writer.sink([]), options?.signal).catch(unlessAborted)
     } else if (!source.settled) {
-      await raceSignal(Promise.all([writer.flush(), source.confirm()]), options?.signal).catch(unlessAborted)
+      // The negotiation flushes the proposal itself.
+      await raceSignal(source.confirm(), options?.signal).catch(unlessAborted)
     }
     await closeWrite.call(closable, options)
   }

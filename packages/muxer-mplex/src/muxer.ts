@@ -1,5 +1,5 @@
 import { ConnectionClosedError, InvalidParametersError, LimitExceededError, ProtocolError, StreamStateError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { abortReason, closeAll, logger } from '@peerkit/utils'
+import { abortReason, closeAll, logger, throwIfAborted } from '@peerkit/utils'
 import { Decoder } from './decode.js'
 import { FrameWriter } from './encode.js'
 import { FLAG_NAMES, Flag, PROTOCOL, encodeHeader, resetFlag } from './frame.js'
@@ -113,7 +113,7 @@ export class MplexMuxer implements StreamMuxer {
    * abort reason when `options.signal` is already aborted (mplex never waits to open a stream).
    */
   newStream (name?: string, options?: AbortOptions): MplexStream {
-    if (options?.signal?.aborted === true) throw abortReason(options.signal)
+    throwIfAborted(options?.signal)
     if (this.#status !== 'open') throw new ConnectionClosedError('The mplex muxer is closed')
     if (this.#outbound.size >= this.#limits.maxOutboundStreams) {
       throw new LimitExceededError('maxOutboundStreams', this.#limits.maxOutboundStreams, this.#outbound.size + 1, 'connection')

@@ -1,5 +1,5 @@
 import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
-import { ChunkQueue, abortReason, closeAll, logger, prefixLogger } from '@peerkit/utils'
+import { ChunkQueue, abortReason, closeAll, logger, prefixLogger, throwIfAborted } from '@peerkit/utils'
 import type { ChunkConsumer } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
@@ -172,7 +172,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
    * @throws LimitExceededError when `maxOutboundStreams` streams are open or stream ids are exhausted
    */
   async newStream (_name?: string, options: NewStreamOptions = {}): Promise<YamuxStream> {
-    if (options.signal?.aborted === true) throw abortReason(options.signal)
+    throwIfAborted(options.signal)
     this.#checkCanOpen()
     while (this.#ackBacklog >= this.#config.maxAckBacklog) {
       await this.#waitForBacklog(options.signal)

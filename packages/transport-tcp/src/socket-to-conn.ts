@@ -314,11 +314,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.#claimed = true
     this.#readStarted = true
     this.#sinkCalled = true
-    const waiter = this.#sinkWaiter
-    if (waiter != null) {
-      this.#sinkWaiter = undefined
-      waiter.resolve(STOP)
-    }
+    this.#wakeSink(STOP)
     // The duplex is spent: drop the wrappers earlier layers installed on it.
     const self = this as unknown as { source: AsyncGenerator<Uint8Array>, sink: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void> }
     self.source = SPENT_SOURCE
@@ -633,11 +629,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.log('%s: closing', this.#name)
     const closed = new Promise<void>(resolve => { this.#onClosed = resolve })
     // A sink still pulling from its source stops; what it already wrote is flushed below.
-    const waiter = this.#sinkWaiter
-    if (waiter != null && waiter.kind !== 'finish') {
-      this.#sinkWaiter = undefined
-      waiter.resolve(STOP)
-    }
+    if (this.#sinkWaiter?.kind !== 'finish') this.#wakeSink(STOP)
     // Without an active reader, incoming data would only hold the remote's FIN up.
     if (!this.#readStarted || this.#readDone) this.#discard()
     this.#closeTimer = setTimeout(() => {

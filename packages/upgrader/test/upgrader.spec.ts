@@ -55,6 +55,20 @@ async function listen (onConnection: (maConn: MultiaddrConnection) => void): Pro
   return { listener, addr: listener.getAddrs()[0] }
 }
 
+/**
+ * A listener without an upgrader: multistream-select and Noise as `identity`, then the secured
+ * duplex goes to `use` (a bare muxer, or nothing at all).
+ */
+async function listenBare (identity: Identity, use: (secured: SecureStream) => Promise<void>): Promise<{ listener: Listener, addr: ReturnType<typeof multiaddr> }> {
+  return listen(maConn => {
+    void (async () => {
+      const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+      const secured = await noise()(identity).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+      await use(secured.conn)
+    })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+  })
+}
+
 async function exchange (conn: Connection, protocol: string, data: Uint8Array): Promise<Uint8Array> {
   const stream = await conn.newStream(protocol)
   const out = new Uint8ArrayList()
@@ -269,12 +283,8 @@ describe('Upgrader over real TCP', function () {
 
   it('the caller\'s signal bounds newStream while yamux waits for unacknowledged streams', async () => {
     // A bare listener: Noise, then it reads and discards everything, so no SYN is ever acknowledged.
-    const { listener, addr } = await listen(maConn => {
-      void (async () => {
-        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
-        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
-        for await (const _ of secured.conn.source) { /* discard */ }
-      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    const { listener, addr } = await listenBare(b, async (secured) => {
+      for await (const _ of secured.source) { /* discard */ }
     })
     const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux({ maxAckBacklog: 1 })] })
     try {
@@ -301,15 +311,11 @@ describe('Upgrader over real TCP', function () {
     // A bare listener: Noise and yamux, but inbound streams are left alone (never negotiated).
     const ignored: Stream[] = []
     const muxers: StreamMuxer[] = []
-    const { listener, addr } = await listen(maConn => {
-      void (async () => {
-        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
-        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
-        const muxer = yamux().createStreamMuxer({ direction: 'inbound', onIncomingStream: (s) => { ignored.push(s) } })
-        muxers.push(muxer)
-        void muxer.sink(secured.conn.source).catch(() => {})
-        void secured.conn.sink(muxer.source).catch(() => {})
-      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    const { listener, addr } = await listenBare(b, async (secured) => {
+      const muxer = yamux().createStreamMuxer({ direction: 'inbound', onIncomingStream: (s) => { ignored.push(s) } })
+      muxers.push(muxer)
+      void muxer.sink(secured.source).catch(() => {})
+      void secured.sink(muxer.source).catch(() => {})
     })
     const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()], outboundStreamNegotiationTimeout: 150 })
     try {
