@@ -385,6 +385,9 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
     if (protocols.length > 0) await peerStore.patch(remote, { protocols })
     await peerStore.merge(remote, data)
     if (observedAddr != null) swarm.addObservedAddr(observedAddr, remote)
+    // Lets the connection pick optimistic selection for the protocols a known remote supports.
+    // (A push without protocols leaves them as they were, as it does in the peer store.)
+    connection.setRemoteIdentity?.({ protocols: protocols.length > 0 ? protocols : undefined, agentVersion: message.agentVersion })
 
     const result: IdentifyResult = {
       peerId: remote,

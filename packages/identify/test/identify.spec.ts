@@ -12,6 +12,7 @@ import {
 import { peerIdFromPrivateKey } from '@peerkit/peer-id'
 import { PeerRecord, RecordEnvelope, openSignedPeerRecord } from '@peerkit/peer-record'
 import { defaultLogger } from '@peerkit/utils'
+import { Uint8ArrayList } from 'uint8arraylist'
 import {
   DEFAULT_AGENT_VERSION, DEFAULT_MAX_LISTEN_ADDRS, DEFAULT_MAX_MESSAGE_SIZE, IDENTIFY_PROTOCOL, IDENTIFY_PUSH_PROTOCOL,
   IdentifyMessage, LEGACY_MESSAGE_SIZE, VERSION, identify
@@ -19,7 +20,7 @@ import {
 import { answerWith, createNode, delay, honestMessage, lp, sendRaw, uvarint, waitFor } from './utils.js'
 import type { IdentifyResult } from '../src/index.js'
 import type { TestNode } from './utils.js'
-import type { Connection, PrivateKey } from '@peerkit/interfaces'
+import type { Connection, PrivateKey, RemoteIdentity } from '@peerkit/interfaces'
 
 const decoder = new TextDecoder()
 
@@ -146,6 +147,29 @@ describe('identify', () => {
       assert.equal(result.agentVersion, DEFAULT_AGENT_VERSION)
       assert.equal(result.protocolVersion, 'ipfs/0.1.0')
       assert.equal(await onNode, result)
+    })
+
+    it('tells the connection what the peer announced, so that it can select listed protocols optimistically', async () => {
+      const a = await node({ runOnConnectionOpen: false })
+      const b = await node()
+      b.swarm.handle('/echo/1.0.0', async ({ stream }) => { await stream.sink(stream.source) })
+      const connection = await a.swarm.dial(b.swarm.getMultiaddrs()[0])
+      const told: RemoteIdentity[] = []
+      const original = connection.setRemoteIdentity
+      assert.ok(original != null)
+      connection.setRemoteIdentity = (identity) => { told.push(identity); original.call(connection, identity) }
+      await a.identify!.identify(connection)
+      assert.equal(told.length, 1)
+      assert.deepEqual(told[0].protocols, ['/echo/1.0.0', IDENTIFY_PROTOCOL, IDENTIFY_PUSH_PROTOCOL])
+      assert.equal(told[0].agentVersion, DEFAULT_AGENT_VERSION)
+      // A peerkit peer: the listed protocol is selected optimistically, data and close in one go.
+      const stream = await connection.newStream('/echo/1.0.0')
+      const [, echoed] = await Promise.all([stream.sink([new Uint8Array([1, 2, 3])]), (async () => {
+        const all = new Uint8ArrayList()
+        for await (const chunk of stream.source) all.append(chunk)
+        return all.subarray()
+      })()])
+      assert.deepEqual([...echoed], [1, 2, 3])
     })
 
     it('concurrent identify calls on one connection share one exchange', async () => {

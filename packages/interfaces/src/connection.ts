@@ -26,8 +26,25 @@ export interface NewStreamOptions extends AbortOptions {
    * the answer is checked on the first read (saves a round trip); a refusal then surfaces as an
    * `UnsupportedProtocolError` from the stream's source. The stream's half-close is sent only
    * once the answer is in.
+   *
+   * Left unset, the connection decides: full negotiation, except for a single protocol that the
+   * remote listed in identify when the remote is known to accept data and the half-close arriving
+   * with the proposal (see `RemoteIdentity`); such streams are selected optimistically and their
+   * proposal, data and half-close can leave in one write.
    */
   negotiateFully?: boolean
+}
+
+/**
+ * What the remote end of a connection announced about itself (from identify). A connection may
+ * use it to open streams for protocols the remote supports with optimistic selection. A field
+ * left out is unchanged (an identify push may carry only what changed).
+ */
+export interface RemoteIdentity {
+  /** The protocols the remote listed (identify's `protocols`). */
+  protocols?: readonly string[]
+  /** The remote's `agentVersion`. */
+  agentVersion?: string
 }
 
 /**
@@ -60,6 +77,11 @@ export interface Connection {
    * is closing.
    */
   newStream(protocols: string | string[], options?: NewStreamOptions): Promise<Stream>
+  /**
+   * Tells the connection what the remote announced; identify calls it after each identification
+   * (and push). Optional: connections that do not implement it negotiate every stream fully.
+   */
+  setRemoteIdentity?(identity: RemoteIdentity): void
   /** Graceful close: closes every stream gracefully (bounded by `signal`), then the connection. */
   close(options?: AbortOptions): Promise<void>
   /** Immediate close: every stream is aborted with `err`. Never throws. */

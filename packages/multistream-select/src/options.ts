@@ -27,6 +27,13 @@ export interface SelectOptions extends MultistreamSelectOptions {
    * the listener's answer before resolving.
    */
   negotiateFully?: boolean
+  /**
+   * With optimistic selection, pass the end of our data (the half-close) on at once instead of
+   * after the listener's answer, so that proposal, data and half-close can leave in one write.
+   * Only for listeners known to accept all three arriving together: peerkit's and go-libp2p's
+   * do, js-libp2p 3.x loses the data and the half-close. Default `false`.
+   */
+  earlyClose?: boolean
 }
 
 /** Options of `handle`. */

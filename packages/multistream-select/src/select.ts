@@ -44,7 +44,7 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
   const log = options.log ?? defaultLog
 
   if (list.length === 1 && options.negotiateFully === false) {
-    return selectOptimistically(stream, list[0], maxMessageLength, log)
+    return selectOptimistically(stream, list[0], maxMessageLength, log, options.earlyClose === true)
   }
 
   const writer = new NegotiationWriter(originalSink(stream))
@@ -83,18 +83,19 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
   }
 }
 
-function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string, maxMessageLength: number, log: Logger): ProtocolStream<S> {
+function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string, maxMessageLength: number, log: Logger, earlyClose: boolean): ProtocolStream<S> {
   log.trace('select: optimistic proposal of "%s"', protocol)
   const writer = new NegotiationWriter(originalSink(stream), concat(HEADER_FRAME, encodeMessage(protocol)))
   const reader = readerDuplex(stream)
   const source = new LazySource({ stream, reader, writer, protocol, maxMessageLength, log })
   // The end of our data (the muxer's half-close) waits for the listener's answer: a listener may
   // still be setting up the handler when data and close arrive together with the proposal, and
-  // js-libp2p 3.x then loses both. Data is not held back, only the end.
-  writer.gateEnd(async () => source.confirm())
+  // js-libp2p 3.x then loses both. Data is not held back, only the end. `earlyClose` is for
+  // listeners known to cope.
+  if (!earlyClose) writer.gateEnd(async () => source.confirm())
   stream.source = source as unknown as S['source']
   stream.sink = writer.sink as S['sink']
-  sendProposalBeforeClose(stream, writer, source)
+  sendProposalBeforeClose(stream, writer, source, earlyClose)
   // The proposal goes out with the application's first chunk if it comes within this turn of the
   // event loop (one write for both), else alone: the listener learns of the stream either way,
   // even if the application neither writes nor reads for a while.
@@ -111,10 +112,11 @@ function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string
  * `sink`, and the held proposal would then never leave. Its `closeWrite` (which `close` uses too)
  * is wrapped for that case: when the application has not called `sink`, the write side is ended
  * through `sink([])`, which sends the proposal and, once the answer is in, the close; when it has,
- * the negotiation is run (proposal flushed, answer read) first. The wrapper puts the original back on
+ * the negotiation is run (proposal flushed, answer read) first. With `earlyClose` only the proposal
+ * is flushed first. The wrapper puts the original back on
  * first use.
  */
-function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter, source: LazySource): void {
+function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter, source: LazySource, earlyClose: boolean): void {
   const closable = stream as ByteDuplex & { closeWrite?: (options?: AbortOptions) => Promise<void> }
   const closeWrite = closable.closeWrite
   if (typeof closeWrite !== 'function') return
@@ -128,8 +130,11 @@ function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter,
     // fails, is not waited for: the original closeWrite and the reads report the stream's state.
     const unlessAborted = (err: unknown): void => { if (options?.signal?.aborted === true) throw err }
     if (!writer.sinkCalled) {
-      // Ends the write side as the application would have: proposal, answer, then the close.
+      // Ends the write side as the application would have: proposal, answer, then the close
+      // (proposal and close at once with `earlyClose`).
       await raceSignal(writer.sink([]), options?.signal).catch(unlessAborted)
+    } else if (earlyClose) {
+      if (!writer.prefixSent) await raceSignal(writer.flush(), options?.signal).catch(unlessAborted)
     } else if (!source.settled) {
       // The negotiation flushes the proposal itself.
       await raceSignal(source.confirm(), options?.signal).catch(unlessAborted)

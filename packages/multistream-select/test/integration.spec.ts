@@ -274,6 +274,46 @@ describe('optimistic select ↔ handle over muxed streams', () => {
     assert.equal(text(await collect(stream.source)), 'got request')
   })
 
+  it('with earlyClose sends proposal, data and the close without waiting for the answer, and the listener gets all of it', async () => {
+    const [dialer, listener] = streamPair()
+    const { stream } = await select(dialer, A, { negotiateFully: false, earlyClose: true })
+    // No listener runs yet: without earlyClose this sink would wait for the answer before closing.
+    await stream.sink([bytes('request')])
+    assert.equal(dialer.writeStatus, 'closed')
+    assert.deepEqual(dialer.sent, [bytes(HEADER, msg(A), 'request')])
+    await settle()
+    const handled = handle(listener, A).then(async ({ stream }) => {
+      const request = await collect(stream.source)
+      await stream.sink([bytes('got '), request])
+    })
+    assert.equal(text(await collect(stream.source)), 'got request')
+    await handled
+  })
+
+  it('with earlyClose a closeWrite before any write sends the proposal and closes at once', async () => {
+    const [dialer, listener] = streamPair()
+    const { stream } = await select(dialer, A, { negotiateFully: false, earlyClose: true })
+    await stream.closeWrite()
+    assert.equal(dialer.writeStatus, 'closed')
+    assert.deepEqual(dialer.sent, [bytes(HEADER, msg(A))])
+    const handled = handle(listener, A).then(async ({ stream }) => {
+      assert.equal((await collect(stream.source)).byteLength, 0)
+      await stream.sink([bytes('reply')])
+    })
+    assert.equal(text(await collect(stream.source)), 'reply')
+    await handled
+  })
+
+  it('with earlyClose a refusal still fails the first read with UnsupportedProtocolError', async () => {
+    const [dialer, listener] = streamPair()
+    const handled = handle(listener, B, { maxAttempts: 1 })
+    const { stream } = await select(dialer, A, { negotiateFully: false, earlyClose: true })
+    await stream.sink([bytes('data')]).catch(() => {})
+    await assert.rejects(collect(stream.source), UnsupportedProtocolError)
+    await assert.rejects(handled, /maxAttempts/)
+    stream.abort(new Error('refused'))
+  })
+
   it('fails the read instead of hanging when the write side closed underneath before the proposal went out', async () => {
     const [dialer] = streamPair()
     const { stream } = await select(dialer, A, { negotiateFully: false })

@@ -51,6 +51,12 @@ export interface SwarmInit {
   closeTimeout?: number
   /** Most observed addresses remembered. Default 32. */
   maxObservedAddrs?: number
+  /**
+   * Remotes (by the `agentVersion` identify learned) whose streams, for protocols they listed, are
+   * selected optimistically with an early half-close. Default: peerkit nodes. `false`: none. See
+   * the upgrader's `optimisticAgents`.
+   */
+  optimisticAgents?: ((agentVersion: string) => boolean) | false
   log?: Logger
 }
 
@@ -103,6 +109,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
       upgradeTimeout: init.upgradeTimeout,
       inboundStreamNegotiationTimeout: init.inboundStreamNegotiationTimeout,
       outboundStreamNegotiationTimeout: init.outboundStreamNegotiationTimeout,
+      optimisticAgents: init.optimisticAgents,
       onConnectionClose: (conn) => { this.#removeConnection(conn) },
       log: this.#log
     })

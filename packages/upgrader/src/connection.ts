@@ -1,7 +1,7 @@
 import { ConnectionClosedError, LimitExceededError, StreamStateError, TimeoutError } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
 import { anySignal, raceSignal } from '@peerkit/utils'
-import type { AbortOptions, Connection, ConnectionStatus, ConnectionTimeline, Direction, Logger, MultiaddrConnection, NewStreamOptions, PeerId, Registrar, Stream, StreamMuxer } from '@peerkit/interfaces'
+import type { AbortOptions, Connection, ConnectionStatus, ConnectionTimeline, Direction, Logger, MultiaddrConnection, NewStreamOptions, PeerId, Registrar, RemoteIdentity, Stream, StreamMuxer } from '@peerkit/interfaces'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -45,6 +45,8 @@ export interface ConnectionSettings {
   outboundStreamNegotiationTimeout: number
   /** Longest multistream-select message accepted on streams. */
   maxProtocolLength?: number
+  /** Remotes (by `agentVersion`) whose listed protocols are selected optimistically with an early half-close; none when unset. */
+  optimisticAgents?(agentVersion: string): boolean
   /** Called once, when the connection has closed (gracefully or not). */
   onClose?(connection: Connection): void
 }
@@ -72,6 +74,13 @@ export class UpgradedConnection implements Connection {
   #outboundEnded = false
   #outboundWaiter?: () => void
   #closed = false
+  /** The remote's listener takes proposal, data and half-close together (known from its agent). */
+  #trusted = false
+  /**
+   * The protocols of a trusted remote (identify's list, shared, not copied); unset for other
+   * remotes, whose streams are negotiated fully.
+   */
+  #optimisticProtocols?: readonly string[]
 
   constructor (init: ConnectionInit) {
     this.#settings = init.settings
@@ -126,6 +135,14 @@ export class UpgradedConnection implements Connection {
     return DEFAULT_LIMITS
   }
 
+  setRemoteIdentity (identity: RemoteIdentity): void {
+    if (identity.agentVersion != null) {
+      this.#trusted = this.#settings.optimisticAgents?.(identity.agentVersion) === true
+      if (!this.#trusted) this.#optimisticProtocols = undefined
+    }
+    if (identity.protocols != null && this.#trusted) this.#optimisticProtocols = identity.protocols
+  }
+
   async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {
     if (this.#status !== 'open') throw new ConnectionClosedError(`Cannot open a stream: connection is ${this.#status}`)
     const list = Array.isArray(protocols) ? protocols : [protocols]
@@ -145,10 +162,14 @@ export class UpgradedConnection implements Connection {
       // before it can open a stream (yamux's backlog of unacknowledged streams).
       stream = await this.#muxer.newStream(undefined, signal != null ? { signal } : undefined)
       if (signal == null) timer = negotiationDeadline(stream, this.#settings.outboundStreamNegotiationTimeout, 'outbound stream negotiation')
+      // Unset negotiateFully: optimistic for a protocol that a trusted remote listed.
+      const listed = this.#optimisticProtocols
       const { protocol, stream: negotiated } = await mssSelect(stream, list, {
         signal,
         log: stream.log,
-        negotiateFully: options.negotiateFully ?? true,
+        negotiateFully: options.negotiateFully ?? !(list.length === 1 && listed?.includes(list[0]) === true),
+        // A trusted remote's listener takes the half-close together with the proposal.
+        earlyClose: this.#trusted,
         maxMessageLength: this.#settings.maxProtocolLength
       })
       const max = options.maxOutboundStreams ?? this.#limits(protocol).maxOutboundStreams

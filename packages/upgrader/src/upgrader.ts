@@ -22,6 +22,16 @@ export interface UpgraderInit {
   outboundStreamNegotiationTimeout?: number
   /** Longest multistream-select message accepted, in bytes. Default: multistream-select's. */
   maxProtocolLength?: number
+  /**
+   * The remotes whose streams are selected optimistically, with an early half-close, for the
+   * protocols they listed in identify (when the caller leaves `negotiateFully` unset): a test of
+   * the `agentVersion` they announced. Such a stream's proposal, data and half-close can leave in
+   * one write, saving a round trip and half the writes of a request-response stream. The remote's
+   * listener must accept all three arriving together: peerkit's does, js-libp2p 3.x loses the data.
+   * Default: peerkit nodes (`agentVersion` starting with `peerkit/`). `false`: every stream is
+   * negotiated fully unless its caller asks otherwise.
+   */
+  optimisticAgents?: ((agentVersion: string) => boolean) | false
   /** Called when an upgraded connection has closed. */
   onConnectionClose?(connection: Connection): void
   log?: Logger
@@ -33,6 +43,11 @@ export interface UpgradeOptions extends AbortOptions {
 }
 
 let connectionCounter = 0
+
+/** The default `optimisticAgents`: peerkit nodes, whose listeners accept proposal, data and half-close together. */
+export function isPeerkitAgent (agentVersion: string): boolean {
+  return agentVersion.startsWith('peerkit/')
+}
 
 /** All connections log under `peerkit:connection`, each line prefixed with `in:<n>` or `out:<n>`. */
 const connectionsLog = logger('peerkit:connection')
@@ -71,6 +86,7 @@ export class Upgrader {
       inboundStreamNegotiationTimeout: init.inboundStreamNegotiationTimeout ?? 10_000,
       outboundStreamNegotiationTimeout: init.outboundStreamNegotiationTimeout ?? 10_000,
       maxProtocolLength: init.maxProtocolLength,
+      optimisticAgents: init.optimisticAgents === false ? undefined : (init.optimisticAgents ?? isPeerkitAgent),
       onClose: init.onConnectionClose
     }
   }

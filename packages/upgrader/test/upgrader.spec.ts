@@ -175,6 +175,62 @@ describe('Upgrader over real TCP', function () {
     })
   }
 
+  for (const [muxName, mux] of Object.entries(muxers)) {
+    it(`${muxName}: selects streams optimistically, with an early close, for protocols a trusted remote listed, and fully otherwise`, async () => {
+      const inbound: Promise<Connection>[] = []
+      const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [mux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+      const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+      const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [mux()], optimisticAgents: agent => agent.startsWith('trusted/') })
+      try {
+        const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+        assert.ok(conn.setRemoteIdentity != null)
+        // The remote listed a protocol it has no handler for, so how the stream was selected shows:
+        // fully, newStream itself fails; optimistically, it resolves and the first read fails.
+        const listed = ['/echo/1.0.0', '/missing/1.0.0']
+        await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
+        conn.setRemoteIdentity({ protocols: listed, agentVersion: 'other/1.0.0' })
+        await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
+        conn.setRemoteIdentity({ protocols: listed, agentVersion: 'trusted/1.0.0' })
+        const optimistic = await conn.newStream('/missing/1.0.0')
+        await assert.rejects(optimistic.source[Symbol.asyncIterator]().next(), UnsupportedProtocolError)
+        optimistic.abort(new Error('refused'))
+        // Not listed, or asked for explicitly: negotiated fully.
+        await assert.rejects(conn.newStream('/unlisted/1.0.0'), UnsupportedProtocolError)
+        await assert.rejects(conn.newStream('/missing/1.0.0', { negotiateFully: true }), UnsupportedProtocolError)
+        // A push without an agent keeps the trust; new protocols replace the old.
+        conn.setRemoteIdentity({ protocols: ['/echo/1.0.0'] })
+        await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
+        // Data and close leave with the proposal; the listener gets all of it, many times over.
+        for (let i = 0; i < 50; i++) {
+          const data = pattern(100 + i)
+          assert.ok(Buffer.from(await exchange(conn, '/echo/1.0.0', data)).equals(data))
+        }
+        // An agent that is not trusted turns it off again.
+        conn.setRemoteIdentity({ agentVersion: 'other/2.0.0' })
+        conn.setRemoteIdentity({ protocols: listed })
+        await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
+        await conn.close()
+      } finally {
+        await listener.close({ closeConnections: true })
+      }
+    })
+  }
+
+  it('never selects optimistically on its own with optimisticAgents: false', async () => {
+    const inbound: Promise<Connection>[] = []
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()], optimisticAgents: false })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+      conn.setRemoteIdentity?.({ protocols: ['/missing/1.0.0'], agentVersion: 'peerkit/1.0.0' })
+      await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  })
+
   it('fails with UnexpectedPeerError and aborts the socket when the remote is not the expected peer', async () => {
     const c = await identity()
     const inbound: Promise<Connection>[] = []
