@@ -122,6 +122,14 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * Replaces the bytes held back (the start of an incomplete message) by a copy of them: for input
+   * given as views of a buffer that is reused once `decode` has returned.
+   */
+  detachInput (): void {
+    if (this.#bytes > 0) this.#chunks = [Buffer.concat(this.#chunks, this.#bytes)]
+  }
+
   #push (piece: Uint8Array): void {
     if (piece.byteLength === 0) return
     this.#chunks.push(piece)
@@ -359,6 +367,8 @@ class EncryptingSource extends TransformingSource {
  * the receiver (`DecryptionError`, `UnexpectedEOFError`) and nothing more is delivered.
  */
 export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
+  /** Received chunks are decrypted in the call; only an incomplete message's bytes are copied. */
+  readonly transientData = true
   readonly #raw: ByteChannel
   readonly #send: CipherState
   readonly #decoder: FrameDecoder
@@ -394,6 +404,8 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     let plaintext: Uint8Array | Uint8ArrayList | undefined
     try {
       plaintext = this.#decoder.decode(data)
+      // The plaintext is the cipher's own output; the input may be a reused read buffer.
+      this.#decoder.detachInput()
     } catch (err) {
       this.onError(err instanceof Error ? err : new Error(String(err)))
       return

@@ -67,6 +67,31 @@ describe('NoiseByteChannel', () => {
     assert.deepEqual(r2.events, ['end'])
   })
 
+  it('takes transient data: each chunk may be a view of one reused buffer, overwritten after each call', () => {
+    const raw = rawChannel()
+    const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    sender.attach(recorder())
+    const plaintext = randomBytes(300_000)
+    sender.write(plaintext)
+    const wire = raw.written.subarray()
+
+    const raw2 = rawChannel()
+    const receiverSide = new NoiseByteChannel(raw2.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    assert.equal(receiverSide.transientData, true)
+    const r2 = recorder()
+    receiverSide.attach(r2)
+    // One read buffer, as a socket reading into a shared buffer: filled, handed on, then trashed.
+    const shared = Buffer.alloc(65_536)
+    for (let offset = 0; offset < wire.byteLength;) {
+      const n = Math.min(wire.byteLength - offset, 1 + ((offset * 31) % 65_536))
+      shared.set(wire.subarray(offset, offset + n))
+      raw2.receiver().onData(shared.subarray(0, n))
+      shared.fill(0xee)
+      offset += n
+    }
+    assert.deepEqual(Buffer.from(r2.data.subarray()), plaintext)
+  })
+
   it('a tampered message fails the receiver with DecryptionError, and nothing more is delivered', () => {
     const send = new CipherState(KEY)
     const frames = encryptChunk(send, Buffer.from('one'))

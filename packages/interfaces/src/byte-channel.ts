@@ -33,6 +33,12 @@ export interface ByteChannelOffer {
 
 /** Receives what arrives on a {@link ByteChannel}. Callbacks must not throw. */
 export interface ByteChannelReceiver {
+  /**
+   * True when the receiver takes transient data: `onData` may then be given views of a buffer
+   * that the channel reuses once `onData` returns, and the receiver copies whatever it keeps.
+   * Otherwise (the default) it gets chunks it may keep.
+   */
+  readonly transientData?: boolean
   /** Bytes received, in order (never empty). */
   onData(data: Uint8Array | Uint8ArrayList): void
   /** The remote ended its side: nothing more will arrive. Called at most once, never after `onError`. */

@@ -3,7 +3,7 @@ import { AbortError, InvalidParametersError, TimeoutError, TransportDialError, t
 import { logger } from '@peerkit/utils'
 import { DEFAULT_BACKLOG, DEFAULT_DIAL_TIMEOUT, DEFAULT_MAX_CONNECTIONS, TAG } from './constants.js'
 import { TCPListener } from './listener.js'
-import { toMultiaddrConnection } from './socket-to-conn.js'
+import { sharedReadOption, toMultiaddrConnection } from './socket-to-conn.js'
 import { ipPortToMultiaddr, isUnspecifiedHost, parseTCPAddress } from './utils.js'
 import type { TCPConnectionOptions } from './socket-to-conn.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -85,7 +85,9 @@ export class TCPTransport implements Transport {
       port: addr.port,
       family: addr.family,
       allowHalfOpen: true,
-      noDelay: this.#connOptions.noDelay ?? true
+      noDelay: this.#connOptions.noDelay ?? true,
+      // Reads go to one buffer shared by all dialled sockets (see sharedReadOption).
+      onread: sharedReadOption()
     })
 
     await new Promise<void>((resolve, reject) => {

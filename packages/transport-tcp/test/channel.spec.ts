@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import net from 'node:net'
+import { multiaddr } from '@multiformats/multiaddr'
 import { StreamStateError } from '@peerkit/interfaces'
 import { ByteStream, claimByteChannel } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { tcp } from '../src/index.js'
 import { delay, trackedPairs, waitFor } from './helpers.js'
 import type { ByteChannel, ByteChannelReceiver, MultiaddrConnection } from '@peerkit/interfaces'
 
@@ -153,5 +156,74 @@ describe('TCP connection byte channel', () => {
     peer.on('end', () => { peer.end() })
     await conn.close()
     assert.deepEqual(r.events, ['end'])
+  })
+})
+
+describe('dialled connections reading into the shared buffer', () => {
+  const PATTERN_BYTES = 768 * 1024
+
+  function pattern (id: number): Buffer {
+    const buf = Buffer.alloc(PATTERN_BYTES)
+    for (let i = 0; i < buf.byteLength; i++) buf[i] = (i * 7 + id * 31 + (i >> 11)) & 0xff
+    return buf
+  }
+
+  /** A server that reads one id byte per connection, then sends that connection's pattern in pieces and ends. */
+  async function patternServer (): Promise<{ server: net.Server, addr: ReturnType<typeof multiaddr> }> {
+    const server = net.createServer({ allowHalfOpen: true }, socket => {
+      socket.on('error', () => {})
+      socket.once('data', (first: Buffer) => {
+        const data = pattern(first[0])
+        void (async () => {
+          for (let off = 0; off < data.byteLength; off += 7000) {
+            if (!socket.write(data.subarray(off, off + 7000))) await new Promise(resolve => socket.once('drain', resolve))
+            if (off % 70_000 === 0) await delay(1)
+          }
+          socket.end()
+        })()
+      })
+    })
+    await new Promise<void>(resolve => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
+    return { server, addr: multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`) }
+  }
+
+  it('gives every connection its own bytes: slow readers of the source, channels that keep chunks, channels that take transient data', async function () {
+    this.timeout(20_000)
+    const { server, addr } = await patternServer()
+    const transport = tcp()
+    try {
+      const conns = await Promise.all(Array.from({ length: 6 }, async () => transport.dial(addr)))
+      const received = conns.map(async (conn, id): Promise<Buffer> => {
+        if (id % 3 === 0) {
+          // The queue: a reader that lags behind, so chunks wait while later reads arrive.
+          void conn.sink([Buffer.from([id])])
+          const parts: Uint8Array[] = []
+          for await (const chunk of conn.source) {
+            parts.push(chunk.subarray())
+            if (parts.length % 5 === 0) await delay(2)
+          }
+          return Buffer.concat(parts)
+        }
+        const channel = claimByteChannel(conn)
+        assert.ok(channel != null)
+        const kept: Uint8Array[] = []
+        let done!: () => void
+        const ended = new Promise<void>(resolve => { done = resolve })
+        const receiver: ByteChannelReceiver = id % 3 === 1
+          // Keeps what it is given as is: must get chunks of its own.
+          ? { onData: (d) => { kept.push(d.subarray()) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+          // Declares transient data and copies it within the call.
+          : { transientData: true, onData: (d) => { kept.push(Uint8Array.from(d.subarray())) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+        channel.attach(receiver)
+        channel.write(Buffer.from([id]))
+        await ended
+        return Buffer.concat(kept)
+      })
+      const all = await Promise.all(received)
+      all.forEach((bytes, id) => { assert.ok(bytes.equals(pattern(id)), `connection ${id} got its own ${PATTERN_BYTES} bytes`) })
+      await Promise.all(conns.map(async c => { c.abort(new Error('done')) }))
+    } finally {
+      server.close()
+    }
   })
 })
