@@ -368,7 +368,9 @@ class EncryptingSource extends TransformingSource {
  */
 export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
   /** Received chunks are decrypted in the call; only an incomplete message's bytes are copied. */
-  readonly transientData = true
+  get transientData (): boolean {
+    return true
+  }
   readonly #raw: ByteChannel
   readonly #send: CipherState
   readonly #decoder: FrameDecoder

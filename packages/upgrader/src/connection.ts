@@ -15,6 +15,27 @@ function negotiationDeadline (stream: Stream, ms: number, what: string): ReturnT
   return timer
 }
 
+const NO_PROTOCOLS: readonly string[] = Object.freeze([])
+
+/** Distinct protocol lists remembered for sharing; past it the memory starts over. */
+const MAX_SHARED_PROTOCOL_LISTS = 64
+
+/**
+ * The settings' shared copy of `protocols` (frozen), so that the connections to peers that
+ * announce the same list hold one array between them rather than one each.
+ */
+function sharedProtocolList (settings: ConnectionSettings, protocols: readonly string[]): readonly string[] {
+  const lists = (settings.protocolLists ??= new Map())
+  const key = JSON.stringify(protocols)
+  let shared = lists.get(key)
+  if (shared == null) {
+    if (lists.size >= MAX_SHARED_PROTOCOL_LISTS) lists.clear()
+    shared = Object.freeze([...protocols])
+    lists.set(key, shared)
+  }
+  return shared
+}
+
 /** Longest a graceful close waits for the muxer's last frames to be written, in ms. */
 const FLUSH_TIMEOUT = 1_000
 
@@ -47,6 +68,11 @@ export interface ConnectionSettings {
   maxProtocolLength?: number
   /** Remotes (by `agentVersion`) whose listed protocols are selected optimistically with an early half-close; none when unset. */
   optimisticAgents?(agentVersion: string): boolean
+  /**
+   * One shared array per distinct protocol list (peers of one application announce the same):
+   * what a connection keeps of its remote's list. Bounded; see `sharedProtocolList`.
+   */
+  protocolLists?: Map<string, readonly string[]>
   /** Called once, when the connection has closed (gracefully or not). */
   onClose?(connection: Connection): void
 }
@@ -74,11 +100,10 @@ export class UpgradedConnection implements Connection {
   #outboundEnded = false
   #outboundWaiter?: () => void
   #closed = false
-  /** The remote's listener takes proposal, data and half-close together (known from its agent). */
-  #trusted = false
   /**
-   * The protocols of a trusted remote (identify's list, shared, not copied); unset for other
-   * remotes, whose streams are negotiated fully.
+   * Set when the remote's listener is known (from its agent) to take proposal, data and half-close
+   * together: the protocols it listed (a list shared between connections), or an empty list
+   * until it has listed any. Unset for other remotes, whose streams are negotiated fully.
    */
   #optimisticProtocols?: readonly string[]
 
@@ -137,10 +162,12 @@ export class UpgradedConnection implements Connection {
 
   setRemoteIdentity (identity: RemoteIdentity): void {
     if (identity.agentVersion != null) {
-      this.#trusted = this.#settings.optimisticAgents?.(identity.agentVersion) === true
-      if (!this.#trusted) this.#optimisticProtocols = undefined
+      const trusted = this.#settings.optimisticAgents?.(identity.agentVersion) === true
+      this.#optimisticProtocols = trusted ? (this.#optimisticProtocols ?? NO_PROTOCOLS) : undefined
     }
-    if (identity.protocols != null && this.#trusted) this.#optimisticProtocols = identity.protocols
+    if (identity.protocols != null && this.#optimisticProtocols != null) {
+      this.#optimisticProtocols = sharedProtocolList(this.#settings, identity.protocols)
+    }
   }
 
   async newStream (protocols: string | string[], options: NewStreamOptions = {}): Promise<Stream> {
@@ -169,7 +196,7 @@ export class UpgradedConnection implements Connection {
         log: stream.log,
         negotiateFully: options.negotiateFully ?? !(list.length === 1 && listed?.includes(list[0]) === true),
         // A trusted remote's listener takes the half-close together with the proposal.
-        earlyClose: this.#trusted,
+        earlyClose: listed != null,
         maxMessageLength: this.#settings.maxProtocolLength
       })
       const max = options.maxOutboundStreams ?? this.#limits(protocol).maxOutboundStreams
