@@ -81,6 +81,11 @@ const BROKEN: BrokenCase[] = [
     failing: ['without closeConnections stops accepting', 'releases every socket, handle and timer']
   },
   {
+    fault: 'reuseChannelBuffer',
+    does: 'reuses the buffer behind the chunks its byte channel hands out',
+    failing: ['a byte channel, where offered, hands a receiver that keeps its chunks bytes of its own']
+  },
+  {
     fault: 'noHalfClose',
     does: 'ends its own side when the remote half-closes',
     failing: ['supports half-close']

@@ -22,6 +22,7 @@
  * ```
  */
 import assert from 'node:assert/strict'
+import { claimByteChannel } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { activeResources, delay, firstDifference, patterned, readAll, resourceGrowth, slices, track, waitFor, withTimeout } from './utils.js'
 import type { TestSetup } from '../index.js'
@@ -401,6 +402,34 @@ export default function tests (setup: TestSetup<TransportTestFixture>): void {
         await withTimeout(Promise.all([outbound.close(), inbound.close()]), h.timeout, 'Closing both ends')
         await assertClosedOnce(outbound, 'outbound', h.timeout)
         await assertClosedOnce(inbound, 'inbound', h.timeout)
+      })
+
+      it('a byte channel, where offered, hands a receiver that keeps its chunks bytes of its own', async function () {
+        // Both ends: dialled and accepted connections may read differently (e.g. into a reused buffer).
+        for (const receiving of ['outbound', 'inbound'] as const) {
+          const pair = await h.connect()
+          const receiver = pair[receiving]
+          const sender = receiving === 'outbound' ? pair.inbound : pair.outbound
+          const channel = claimByteChannel(receiver)
+          if (channel == null) {
+            // Not offered (optional): the duplex carries the bytes, as the tests above check.
+            assert.equal(receiver.timeline.close, undefined)
+            continue
+          }
+          // Keeps every chunk as given, without copying, and declares no transientData: the
+          // channel must not reuse the memory behind a chunk once onData has returned.
+          const kept: Array<Uint8Array | Uint8ArrayList> = []
+          const ended = new Promise<Error | undefined>(resolve => {
+            channel.attach({ onData: (d) => { kept.push(d) }, onEnd: () => { resolve(undefined) }, onError: (err) => { resolve(err) }, onDrain: () => {} })
+          })
+          const payload = patterned(LARGE_PAYLOAD, receiving === 'outbound' ? 41 : 42)
+          await withTimeout(sender.sink(slices(payload, 7 * 1024 + 3)), h.timeout * 4, `The ${sender.direction} side's sink`)
+          const err = await withTimeout(ended, h.timeout * 4, `The end of the ${receiving} side's byte channel`)
+          if (err != null) assert.fail(`The ${receiving} side's byte channel failed: ${err.message}`)
+          const all = new Uint8ArrayList(...kept)
+          assertBytes({ bytes: all.subarray() }, payload, `Bytes kept by the ${receiving} side's channel receiver`)
+          await withTimeout(channel.end(), h.timeout, `Ending the ${receiving} side's byte channel`)
+        }
       })
 
       it('fires one connection event per inbound connection, carrying that connection', async function () {

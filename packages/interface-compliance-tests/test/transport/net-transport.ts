@@ -6,9 +6,9 @@
 import net from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AbortError, TransportDialError, transportSymbol } from '@peerkit/interfaces'
-import { TypedEventEmitter } from '@peerkit/utils'
+import { TypedEventEmitter, offerByteChannel } from '@peerkit/utils'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { DialTransportOptions, Direction, Listener, ListenerCloseOptions, ListenerEvents, MultiaddrConnection, MultiaddrConnectionTimeline, Source, Transport } from '@peerkit/interfaces'
+import type { ByteChannelReceiver, DialTransportOptions, Direction, Listener, ListenerCloseOptions, ListenerEvents, MultiaddrConnection, MultiaddrConnectionTimeline, Source, Transport } from '@peerkit/interfaces'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Deliberate defects, one contract promise each. */
@@ -33,6 +33,11 @@ export interface Faults {
   leakListenerHandle?: boolean
   /** Sockets are not half-open: receiving FIN ends our side too. */
   noHalfClose?: boolean
+  /**
+   * Offers a byte channel that hands its receiver views of one reused buffer, even to a receiver
+   * that did not declare `transientData`. (Without this fault no channel is offered.)
+   */
+  reuseChannelBuffer?: boolean
 }
 
 const HIGH_WATER = 64 * 1024
@@ -78,6 +83,16 @@ class NetConnection implements MultiaddrConnection {
     this.#faults = faults
     socket.setNoDelay(true)
     socket.on('data', (buf: Buffer) => {
+      if (this.#channelReceiver != null) {
+        // The fault: one buffer for every chunk, overwritten by the next.
+        const n = Math.min(buf.byteLength, this.#reused.byteLength)
+        for (let off = 0; off < buf.byteLength; off += n) {
+          const part = buf.subarray(off, off + n)
+          this.#reused.set(part)
+          this.#channelReceiver.onData(this.#reused.subarray(0, part.byteLength))
+        }
+        return
+      }
       this.#chunks.push(buf)
       this.#buffered += buf.byteLength
       if (this.#faults.unboundedRead !== true && this.#buffered > HIGH_WATER) socket.pause()
@@ -103,6 +118,26 @@ class NetConnection implements MultiaddrConnection {
       })
     })
     this.source = this.#read()
+    // An offer is tied to the duplex's source and sink, so it is made once they exist.
+    if (faults.reuseChannelBuffer === true) this.#offerReusingChannel()
+  }
+
+  #channelReceiver: ByteChannelReceiver | undefined
+  readonly #reused = Buffer.alloc(4096)
+
+  #offerReusingChannel (): void {
+    const socket = this.#socket
+    offerByteChannel(this, () => ({
+      attach: (receiver) => {
+        this.#channelReceiver = receiver
+        for (const chunk of this.#chunks.splice(0)) receiver.onData(chunk)
+        this.#buffered = 0
+        socket.resume()
+        socket.on('end', () => { receiver.onEnd() })
+      },
+      write: (data) => socket.write(data instanceof Uint8Array ? data : data.subarray()),
+      end: async () => { await new Promise<void>(resolve => { socket.end(resolve) }) }
+    }))
   }
 
   #wake (): void {
