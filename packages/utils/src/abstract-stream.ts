@@ -17,6 +17,25 @@ export interface AbstractStreamInit {
   onEnd?(err?: Error): void
 }
 
+/** The stream's send signal, made on first use (set in AbstractStream's static block). */
+let sendSignalOf: (stream: AbstractStream) => AbortSignal
+
+/**
+ * The options handed to `sendData`: their `signal` is created only if a muxer reads it. A class
+ * with a prototype getter rather than an object with an own accessor, which V8 keeps in a slow
+ * shape with a closure per stream.
+ */
+class SendOptions implements AbortOptions {
+  readonly #stream: AbstractStream
+  constructor (stream: AbstractStream) {
+    this.#stream = stream
+  }
+
+  get signal (): AbortSignal {
+    return sendSignalOf(this.#stream)
+  }
+}
+
 /**
  * Base class of muxed streams (yamux, mplex): everything but the framing.
  *
@@ -60,7 +79,7 @@ export abstract class AbstractStream implements Stream {
   #sendController?: AbortController
   readonly #sendOptions: AbortOptions
   #remoteClosedWrite = false
-  #remoteClosedWaiters: Array<() => void> = []
+  #remoteClosedWaiters?: Array<() => void>
   #ended = false
 
   constructor (init: AbstractStreamInit) {
@@ -72,10 +91,21 @@ export abstract class AbstractStream implements Stream {
     this.#onEnd = init.onEnd
     this.#readQueue = new ChunkQueue({ onConsumed: bytes => { this.onDataConsumed(bytes) } })
     this.source = this.#readQueue
-    this.#sendOptions = Object.defineProperty({}, 'signal', { get: () => this.#sendSignal(), enumerable: true })
+    this.#sendOptions = new SendOptions(this)
   }
 
   /** The signal passed to `sendData`, created on first use (already aborted if the stream ended badly). */
+  #releaseRemoteClosedWaiters (): void {
+    const waiters = this.#remoteClosedWaiters
+    if (waiters == null) return
+    this.#remoteClosedWaiters = undefined
+    for (const fn of waiters) fn()
+  }
+
+  static {
+    sendSignalOf = (stream) => stream.#sendSignal()
+  }
+
   #sendSignal (): AbortSignal {
     if (this.#sendController == null) {
       this.#sendController = new AbortController()
@@ -95,7 +125,11 @@ export abstract class AbstractStream implements Stream {
 
   // ---- to be implemented by muxers ----
 
-  /** Sends one chunk of payload; resolve when the chunk may be considered sent (after awaiting credit). */
+  /**
+   * Sends one chunk of payload; resolve when the chunk may be considered sent (after awaiting
+   * credit). `options.signal` aborts when the stream is reset or aborted; it is a getter that
+   * creates the signal on first read, so pass `options` (or read `signal`) rather than spread it.
+   */
   protected abstract sendData (data: Uint8ArrayList, options: AbortOptions): Promise<void> | void
   /** Tells the remote we will send no more data (yamux FIN, mplex Close). */
   protected abstract sendCloseWrite (options: AbortOptions): Promise<void> | void
@@ -123,7 +157,7 @@ export abstract class AbstractStream implements Stream {
       this.#readStatus = 'closed'
       this.timeline.closeRead = Date.now()
     }
-    for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
+    this.#releaseRemoteClosedWaiters()
     this.#maybeEnd()
   }
 
@@ -268,7 +302,7 @@ export abstract class AbstractStream implements Stream {
         (async () => {
           await this.closeWrite(options)
           if (!this.#remoteClosedWrite && this.#readStatus !== 'closed') {
-            await new Promise<void>(resolve => { this.#remoteClosedWaiters.push(resolve) })
+            await new Promise<void>(resolve => { (this.#remoteClosedWaiters ??= []).push(resolve) })
           }
         })(),
         bounded
@@ -315,7 +349,7 @@ export abstract class AbstractStream implements Stream {
     this.#readQueue.end(err)
     this.#stopSink()
     this.#sendController?.abort(err)
-    for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
+    this.#releaseRemoteClosedWaiters()
     this.#onEnd?.(err)
   }
 
@@ -335,7 +369,7 @@ export abstract class AbstractStream implements Stream {
       this.#status = 'closed'
       this.timeline.close = Date.now()
       this.#stopSink()
-      for (const fn of this.#remoteClosedWaiters.splice(0)) fn()
+      this.#releaseRemoteClosedWaiters()
       this.#onEnd?.()
     }
   }
