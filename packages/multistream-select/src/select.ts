@@ -113,8 +113,7 @@ function selectOptimistically<S extends ByteDuplex> (stream: S, protocol: string
  * is wrapped for that case: when the application has not called `sink`, the write side is ended
  * through `sink([])`, which sends the proposal and, once the answer is in, the close; when it has,
  * the negotiation is run (proposal flushed, answer read) first. With `earlyClose` only the proposal
- * is flushed first. The wrapper puts the original back on
- * first use.
+ * is flushed first. The wrapper puts the original back on first use.
  */
 function sendProposalBeforeClose (stream: ByteDuplex, writer: NegotiationWriter, source: LazySource, earlyClose: boolean): void {
   const closable = stream as ByteDuplex & { closeWrite?: (options?: AbortOptions) => Promise<void> }

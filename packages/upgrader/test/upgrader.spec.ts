@@ -11,6 +11,7 @@ import { peerIdFromPrivateKey } from '@peerkit/peer-id'
 import { tcp } from '@peerkit/transport-tcp'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { Upgrader } from '../src/index.js'
+import type { UpgraderInit } from '../src/index.js'
 import type { Connection, ConnectionEncrypterFactory, MultiaddrConnection, PeerId, PrivateKey, Registrar, SecureStream, Stream, StreamHandler, StreamHandlerRecord, StreamMuxer, StreamMuxerFactory, Listener } from '@peerkit/interfaces'
 
 interface Identity { privateKey: PrivateKey, peerId: PeerId }
@@ -93,6 +94,23 @@ describe('Upgrader over real TCP', function () {
     a = await identity()
     b = await identity()
   })
+
+  /**
+   * Connects a client upgrader (Noise as `a`, `mux`, plus `clientInit`) to an echo server (Noise
+   * as `b`); `use` gets the client's connection, which is closed after it, then the listener.
+   */
+  async function withEchoConnection (clientInit: Partial<UpgraderInit>, use: (conn: Connection) => Promise<void>, mux: () => StreamMuxerFactory = () => yamux()): Promise<void> {
+    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [mux()], registrar: registrar({ '/echo/1.0.0': echo }) })
+    const { listener, addr } = await listen(maConn => { server.upgradeInbound(maConn).catch(() => {}) })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [mux()], ...clientInit })
+    try {
+      const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+      await use(conn)
+      await conn.close()
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+  }
 
   for (const [encName, enc] of Object.entries(encrypters)) {
     for (const [muxName, mux] of Object.entries(muxers)) {
@@ -177,12 +195,7 @@ describe('Upgrader over real TCP', function () {
 
   for (const [muxName, mux] of Object.entries(muxers)) {
     it(`${muxName}: selects streams optimistically, with an early close, for protocols a trusted remote listed, and fully otherwise`, async () => {
-      const inbound: Promise<Connection>[] = []
-      const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [mux()], registrar: registrar({ '/echo/1.0.0': echo }) })
-      const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
-      const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [mux()], optimisticAgents: agent => agent.startsWith('trusted/') })
-      try {
-        const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+      await withEchoConnection({ optimisticAgents: agent => agent.startsWith('trusted/') }, async (conn) => {
         assert.ok(conn.setRemoteIdentity != null)
         // The remote listed a protocol it has no handler for, so how the stream was selected shows:
         // fully, newStream itself fails; optimistically, it resolves and the first read fails.
@@ -209,26 +222,15 @@ describe('Upgrader over real TCP', function () {
         conn.setRemoteIdentity({ agentVersion: 'other/2.0.0' })
         conn.setRemoteIdentity({ protocols: listed })
         await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
-        await conn.close()
-      } finally {
-        await listener.close({ closeConnections: true })
-      }
+      }, mux)
     })
   }
 
   it('never selects optimistically on its own with optimisticAgents: false', async () => {
-    const inbound: Promise<Connection>[] = []
-    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
-    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
-    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()], optimisticAgents: false })
-    try {
-      const conn = await client.upgradeOutbound(await tcp().dial(addr), { remotePeer: b.peerId })
+    await withEchoConnection({ optimisticAgents: false }, async (conn) => {
       conn.setRemoteIdentity?.({ protocols: ['/missing/1.0.0'], agentVersion: 'peerkit/1.0.0' })
       await assert.rejects(conn.newStream('/missing/1.0.0'), UnsupportedProtocolError)
-      await conn.close()
-    } finally {
-      await listener.close({ closeConnections: true })
-    }
+    })
   })
 
   it('fails with UnexpectedPeerError and aborts the socket when the remote is not the expected peer', async () => {
@@ -293,48 +295,29 @@ describe('Upgrader over real TCP', function () {
   })
 
   it('refuses newStream past maxOutboundStreams', async () => {
-    const inbound: Promise<Connection>[] = []
-    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
-    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
-    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
-    try {
-      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+    await withEchoConnection({}, async (conn) => {
       const first = await conn.newStream('/echo/1.0.0', { maxOutboundStreams: 1 })
       await assert.rejects(conn.newStream('/echo/1.0.0', { maxOutboundStreams: 1 }), LimitExceededError)
       await first.close()
-      await conn.close()
-    } finally {
-      await listener.close({ closeConnections: true })
-    }
+    })
   })
 
   it('takes outbound stream limits from findHandler when the registrar has it, and never calls getHandler for them', async () => {
-    const inbound: Promise<Connection>[] = []
-    const server = new Upgrader({ connectionEncrypters: [noise()(b)], streamMuxers: [yamux()], registrar: registrar({ '/echo/1.0.0': echo }) })
-    const { listener, addr } = await listen(maConn => { inbound.push(server.upgradeInbound(maConn)) })
     const looked: string[] = []
-    const client = new Upgrader({
-      connectionEncrypters: [noise()(a)],
-      streamMuxers: [yamux()],
-      registrar: {
-        getProtocols: () => [],
-        getHandler: () => { throw new Error('getHandler must not be used when findHandler exists') },
-        findHandler: (protocol: string) => {
-          looked.push(protocol)
-          return protocol === '/echo/1.0.0' ? { handler: echo, options: { maxInboundStreams: 1, maxOutboundStreams: 1 } } : undefined
-        }
+    const registrarWithFind = {
+      getProtocols: () => [],
+      getHandler: () => { throw new Error('getHandler must not be used when findHandler exists') },
+      findHandler: (protocol: string) => {
+        looked.push(protocol)
+        return protocol === '/echo/1.0.0' ? { handler: echo, options: { maxInboundStreams: 1, maxOutboundStreams: 1 } } : undefined
       }
-    })
-    try {
-      const conn = await client.upgradeOutbound(await tcp().dial(addr))
+    }
+    await withEchoConnection({ registrar: registrarWithFind }, async (conn) => {
       const first = await conn.newStream('/echo/1.0.0')
       await assert.rejects(conn.newStream('/echo/1.0.0'), LimitExceededError)
       assert.ok(looked.includes('/echo/1.0.0'))
       await first.close()
-      await conn.close()
-    } finally {
-      await listener.close({ closeConnections: true })
-    }
+    })
   })
 
   it('the caller\'s signal bounds newStream while yamux waits for unacknowledged streams', async () => {

@@ -94,7 +94,7 @@ export abstract class AbstractStream implements Stream {
     this.#sendOptions = new SendOptions(this)
   }
 
-  /** The signal passed to `sendData`, created on first use (already aborted if the stream ended badly). */
+  /** Wakes the graceful closes waiting for the remote to close its side. */
   #releaseRemoteClosedWaiters (): void {
     const waiters = this.#remoteClosedWaiters
     if (waiters == null) return
@@ -106,6 +106,7 @@ export abstract class AbstractStream implements Stream {
     sendSignalOf = (stream) => stream.#sendSignal()
   }
 
+  /** The signal passed to `sendData`, created on first use (already aborted if the stream ended badly). */
   #sendSignal (): AbortSignal {
     if (this.#sendController == null) {
       this.#sendController = new AbortController()
