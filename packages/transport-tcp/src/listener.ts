@@ -2,7 +2,7 @@ import net from 'node:net'
 import { lookup } from 'node:dns/promises'
 import { InvalidParametersError, StreamStateError, TransportDialError } from '@peerkit/interfaces'
 import { TypedEventEmitter, abortReason, logger } from '@peerkit/utils'
-import { toMultiaddrConnection } from './socket-to-conn.js'
+import { adoptSharedRead, toMultiaddrConnection } from './socket-to-conn.js'
 import { ipPortToMultiaddr, isUnspecifiedHost, localInterfaceAddresses, parseTCPAddress } from './utils.js'
 import type { TCPConnectionOptions } from './socket-to-conn.js'
 import type { TCPAddress } from './utils.js'
@@ -20,6 +20,8 @@ export interface TCPListenerInit extends TCPConnectionOptions {
   maxConnections: number
   /** Length of the kernel's queue of connections not yet accepted. */
   backlog: number
+  /** Accepted sockets read into the process's shared read buffer (see `adoptSharedRead`). Default true. */
+  sharedReadBuffer?: boolean
 }
 
 type State =
@@ -149,6 +151,8 @@ export class TCPListener extends TypedEventEmitter<ListenerEvents & Record<strin
         // The peer already went away: there is nothing to hand out.
         throw new Error('the socket has no remote address (closed before it was accepted)')
       }
+      // Before the first read, which comes in a later turn of the event loop.
+      if (this.#init.sharedReadBuffer !== false) adoptSharedRead(socket)
       maConn = toMultiaddrConnection(socket, {
         ...this.#init,
         direction: 'inbound',

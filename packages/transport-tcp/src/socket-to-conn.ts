@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError, byteChannel } from '@peerkit/interfaces'
 import { abortReason, logger, offerByteChannel } from '@peerkit/utils'
 import { isUint8ArrayList } from 'uint8arraylist'
@@ -714,7 +715,7 @@ function closeAbortReason (signal: AbortSignal, name: string): Error {
   return reason.name === 'AbortError' ? new AbortError(`Closing connection ${name} was aborted`) : reason
 }
 
-/** Size of the read buffer shared by dialled sockets: what Node allocates per read otherwise. */
+/** Size of the read buffer shared by our sockets: what Node allocates per read otherwise. */
 const SHARED_READ_BUFFER_BYTES = 64 * 1024
 let sharedReadBuffer: Buffer | undefined
 
@@ -725,11 +726,75 @@ let sharedReadBuffer: Buffer | undefined
  * is handed on within the read's own callback: a byte-channel receiver that declares
  * `transientData` (Noise) decrypts it in place and copies only the part of a message it has to
  * keep, everything else gets a copy. Receivers of bulk data then cost no allocation per read and
- * the garbage collector has 64 KiB less to reclaim per read. (Node offers no `onread` for the
- * sockets a `net.Server` accepts.)
+ * the garbage collector has 64 KiB less to reclaim per read. For sockets a `net.Server` accepted,
+ * see {@link adoptSharedRead}.
  */
 export function sharedReadOption (): { buffer: Buffer, callback: (nread: number, buf: Uint8Array) => boolean } {
   return { buffer: (sharedReadBuffer ??= Buffer.allocUnsafe(SHARED_READ_BUFFER_BYTES)), callback: TCPMultiaddrConnection.onSharedRead }
+}
+
+/** Where a `net.Socket` keeps what its `onread` option set up (found at run time, see below). */
+interface ReadHookKeys { buffer: symbol, callback: symbol }
+/** `null`: this Node has no such fields (or they could not be told apart); `undefined`: not probed yet. */
+let readHookKeys: ReadHookKeys | null | undefined
+
+/**
+ * Finds the two fields in which a `net.Socket` made with `onread` keeps the buffer and the
+ * callback: a probe socket (never connected) is made with a unique buffer and callback, and the
+ * fields are the own symbol-keyed properties holding exactly those values. Their names are Node's
+ * own business, so nothing is assumed about them beyond that.
+ */
+function findReadHookKeys (): ReadHookKeys | null {
+  if (readHookKeys !== undefined) return readHookKeys
+  readHookKeys = null
+  try {
+    const buffer = Buffer.allocUnsafe(1)
+    const callback = (): boolean => true
+    // @types/node lists `onread` for `net.connect` only; the constructor takes it too.
+    const probe = new net.Socket({ onread: { buffer, callback } } as unknown as net.SocketConstructorOpts)
+    const fields = probe as unknown as Record<symbol, unknown>
+    const keys = Object.getOwnPropertySymbols(probe)
+    const bufferKeys = keys.filter(k => fields[k] === buffer)
+    const callbackKeys = keys.filter(k => fields[k] === callback)
+    probe.destroy()
+    if (bufferKeys.length === 1 && callbackKeys.length === 1) {
+      readHookKeys = { buffer: bufferKeys[0], callback: callbackKeys[0] }
+    }
+  } catch {
+    // A Node whose sockets cannot be probed: accepted sockets keep Node's own reads.
+  }
+  return readHookKeys
+}
+
+/**
+ * Makes a socket that a `net.Server` just accepted read into the shared buffer of
+ * {@link sharedReadOption}, as a dialled socket does with `onread` (Node offers that option for
+ * `net.connect` only). Call it in the server's `connection` event, before the first read; then
+ * wrap the socket with {@link toMultiaddrConnection}.
+ *
+ * Node has no public way to do this, so it sets the socket up the way the `onread` option would:
+ * the two fields that option fills (located by {@link findReadHookKeys}) and the handle's
+ * `useUserBuffer()`. Everything it relies on is checked first; when something is missing (another
+ * runtime, a future Node) it changes nothing and returns `false`, and the socket reads into a new
+ * buffer per read as before. Returns `true` when the socket now reads into the shared buffer.
+ */
+export function adoptSharedRead (socket: Socket): boolean {
+  const keys = findReadHookKeys()
+  if (keys == null) return false
+  const fields = socket as unknown as Record<symbol, unknown>
+  const handle = (socket as unknown as { _handle?: { useUserBuffer?: unknown } })._handle
+  // Not a fresh, plain socket (already reading into a user buffer, already read from, or closed).
+  if (fields[keys.buffer] !== null || fields[keys.callback] !== null) return false
+  if (handle == null || typeof handle.useUserBuffer !== 'function' || socket.bytesRead !== 0 || socket.destroyed) return false
+  const { buffer, callback } = sharedReadOption()
+  try {
+    (handle.useUserBuffer as (buf: Uint8Array) => void).call(handle, buffer)
+  } catch {
+    return false
+  }
+  fields[keys.buffer] = buffer
+  fields[keys.callback] = callback
+  return true
 }
 
 /**

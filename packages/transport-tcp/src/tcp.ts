@@ -35,6 +35,16 @@ export interface TCPInit extends TCPConnectionOptions {
    * @default 511
    */
   backlog?: number
+  /**
+   * Sockets read into one 64 KiB buffer shared by the process instead of into a new buffer per
+   * read: dialled sockets through Node's `onread` option, accepted ones through
+   * `adoptSharedRead()` (which falls back to Node's own reads on a runtime where it cannot). Each
+   * read is handed on within its callback; receivers that keep data get a copy (see
+   * `ByteChannelReceiver.transientData`). `false`: a new buffer per read, as Node does by default.
+   *
+   * @default true
+   */
+  sharedReadBuffer?: boolean
 }
 
 function positiveInt (name: string, value: number | undefined, fallback: number): number {
@@ -59,9 +69,11 @@ export class TCPTransport implements Transport {
   readonly #dialTimeout: number
   readonly #maxConnections: number
   readonly #backlog: number
+  readonly #sharedReadBuffer: boolean
 
   constructor (init: TCPInit = {}) {
-    const { dialTimeout, maxConnections, backlog, ...connOptions } = init
+    const { dialTimeout, maxConnections, backlog, sharedReadBuffer, ...connOptions } = init
+    this.#sharedReadBuffer = sharedReadBuffer ?? true
     this.#dialTimeout = nonNegative('dialTimeout', dialTimeout, DEFAULT_DIAL_TIMEOUT)
     this.#maxConnections = positiveInt('maxConnections', maxConnections, DEFAULT_MAX_CONNECTIONS)
     this.#backlog = positiveInt('backlog', backlog, DEFAULT_BACKLOG)
@@ -86,8 +98,8 @@ export class TCPTransport implements Transport {
       family: addr.family,
       allowHalfOpen: true,
       noDelay: this.#connOptions.noDelay ?? true,
-      // Reads go to one buffer shared by all dialled sockets (see sharedReadOption).
-      onread: sharedReadOption()
+      // Reads go to one buffer shared by our sockets (see sharedReadOption).
+      onread: this.#sharedReadBuffer ? sharedReadOption() : undefined
     })
 
     await new Promise<void>((resolve, reject) => {
@@ -146,7 +158,8 @@ export class TCPTransport implements Transport {
     return new TCPListener({
       ...this.#connOptions,
       maxConnections: positiveInt('maxConnections', options.maxConnections, this.#maxConnections),
-      backlog: this.#backlog
+      backlog: this.#backlog,
+      sharedReadBuffer: this.#sharedReadBuffer
     })
   }
 

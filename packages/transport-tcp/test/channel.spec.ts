@@ -4,8 +4,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { StreamStateError } from '@peerkit/interfaces'
 import { ByteStream, claimByteChannel } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { tcp } from '../src/index.js'
-import { delay, trackedPairs, waitFor } from './helpers.js'
+import { adoptSharedRead, sharedReadOption, tcp } from '../src/index.js'
+import { delay, socketPair, trackedPairs, waitFor } from './helpers.js'
 import type { ByteChannel, ByteChannelReceiver, MultiaddrConnection } from '@peerkit/interfaces'
 
 interface Recorder extends ByteChannelReceiver {
@@ -224,6 +224,143 @@ describe('dialled connections reading into the shared buffer', () => {
       await Promise.all(conns.map(async c => { c.abort(new Error('done')) }))
     } finally {
       server.close()
+    }
+  })
+})
+
+describe('accepted connections reading into the shared buffer', () => {
+  const PATTERN_BYTES = 768 * 1024
+
+  function pattern (id: number): Buffer {
+    const buf = Buffer.alloc(PATTERN_BYTES)
+    for (let i = 0; i < buf.byteLength; i++) buf[i] = (i * 13 + id * 17 + (i >> 10)) & 0xff
+    return buf
+  }
+
+  /** Sends one id byte then that id's pattern in pieces, from a plain socket, and ends. */
+  async function sendPattern (port: number, id: number): Promise<net.Socket> {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true })
+    socket.on('error', () => {})
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    const data = Buffer.concat([Buffer.from([id]), pattern(id)])
+    void (async () => {
+      for (let off = 0; off < data.byteLength; off += 9000) {
+        if (!socket.write(data.subarray(off, off + 9000))) await new Promise(resolve => socket.once('drain', resolve))
+        if (off % 90_000 === 0) await delay(1)
+      }
+      socket.end()
+    })()
+    return socket
+  }
+
+  /** What one accepted connection received, read the way `kind` says (see below). */
+  async function receive (conn: MultiaddrConnection, kind: number): Promise<Buffer> {
+    if (kind === 0) {
+      // The queue: a reader that lags behind, so chunks wait while later reads arrive.
+      const parts: Uint8Array[] = []
+      for await (const chunk of conn.source) {
+        parts.push(chunk.subarray())
+        if (parts.length % 5 === 0) await delay(2)
+      }
+      return Buffer.concat(parts)
+    }
+    const channel = claimByteChannel(conn)
+    assert.ok(channel != null)
+    const kept: Uint8Array[] = []
+    let done!: () => void
+    const ended = new Promise<void>(resolve => { done = resolve })
+    const receiver: ByteChannelReceiver = kind === 1
+      // Keeps what it is given as is: must get chunks of its own.
+      ? { onData: (d) => { kept.push(d.subarray()) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+      // Declares transient data and copies it within the call.
+      : { transientData: true, onData: (d) => { kept.push(Uint8Array.from(d.subarray())) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+    channel.attach(receiver)
+    await ended
+    return Buffer.concat(kept)
+  }
+
+  it('gives every accepted connection its own bytes, however it is read', async function () {
+    this.timeout(20_000)
+    const listener = tcp().createListener({})
+    const accepted: Array<Promise<{ id: number, bytes: Buffer }>> = []
+    listener.addEventListener('connection', (evt) => {
+      const conn = (evt as CustomEvent<MultiaddrConnection>).detail
+      accepted.push((async () => {
+        const kind = accepted.length % 3
+        const bytes = await receive(conn, kind)
+        return { id: bytes[0], bytes: bytes.subarray(1) }
+      })())
+    })
+    await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
+    const port = Number(listener.getAddrs()[0].getComponents()[1].value)
+    const clients: net.Socket[] = []
+    try {
+      for (let id = 0; id < 6; id++) clients.push(await sendPattern(port, id))
+      await waitFor(() => accepted.length === 6, 5_000, 'six accepted connections')
+      const results = await Promise.all(accepted)
+      assert.deepEqual(results.map(r => r.id).sort(), [0, 1, 2, 3, 4, 5])
+      for (const { id, bytes } of results) assert.ok(bytes.equals(pattern(id)), `connection ${id} got its own ${PATTERN_BYTES} bytes`)
+    } finally {
+      clients.forEach(c => c.destroy())
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  /** The distinct ArrayBuffers a transient receiver was handed over the connections of `init`. */
+  async function readBuffers (init: { sharedReadBuffer?: boolean }): Promise<{ reads: number, buffers: Set<ArrayBufferLike> }> {
+    const transport = tcp(init)
+    const listener = transport.createListener({})
+    const buffers = new Set<ArrayBufferLike>()
+    let reads = 0
+    const ends: Array<Promise<void>> = []
+    listener.addEventListener('connection', (evt) => {
+      const channel = claimByteChannel((evt as CustomEvent<MultiaddrConnection>).detail)
+      assert.ok(channel != null)
+      ends.push(new Promise<void>(resolve => {
+        channel.attach({ transientData: true, onData: (d) => { reads++; buffers.add(d.subarray().buffer) }, onEnd: resolve, onError: () => { resolve() }, onDrain: () => {} })
+      }))
+    })
+    await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
+    const port = Number(listener.getAddrs()[0].getComponents()[1].value)
+    try {
+      const clients = await Promise.all([0, 1].map(async id => sendPattern(port, id)))
+      await waitFor(() => ends.length === 2, 5_000, 'two accepted connections')
+      await Promise.all(ends)
+      clients.forEach(c => c.destroy())
+    } finally {
+      await listener.close({ closeConnections: true })
+    }
+    return { reads, buffers }
+  }
+
+  it('reads every accepted socket into the one shared buffer, and into buffers of their own with sharedReadBuffer: false', async function () {
+    this.timeout(20_000)
+    const shared = await readBuffers({})
+    assert.ok(shared.reads > 4, `several reads (${shared.reads})`)
+    assert.deepEqual([...shared.buffers], [sharedReadOption().buffer.buffer], 'all reads of both connections went to the shared buffer')
+    const own = await readBuffers({ sharedReadBuffer: false })
+    assert.ok(own.reads > 4, `several reads (${own.reads})`)
+    assert.ok(!own.buffers.has(sharedReadOption().buffer.buffer), 'no read went to the shared buffer')
+    assert.ok(own.buffers.size > 1, 'reads got buffers of their own')
+  })
+
+  it('adoptSharedRead leaves alone a socket that already reads into a buffer of its caller, or was read from', async () => {
+    const { client, server } = await socketPair()
+    try {
+      const mine = net.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, onread: { buffer: Buffer.alloc(16), callback: () => true } })
+      mine.on('error', () => {})
+      assert.equal(adoptSharedRead(mine), false, 'a socket made with onread keeps its own buffer')
+      mine.destroy()
+      client.write('x')
+      await new Promise(resolve => server.once('data', resolve))
+      assert.equal(adoptSharedRead(server), false, 'a socket that was read from is not changed under its reader')
+      const fresh = await socketPair()
+      fresh.server.destroy()
+      assert.equal(adoptSharedRead(fresh.server), false, 'nor is a destroyed one')
+      fresh.client.destroy()
+    } finally {
+      client.destroy()
+      server.destroy()
     }
   })
 })
