@@ -1,11 +1,12 @@
-import { ConnectionClosedError, InvalidParametersError, LimitExceededError, ProtocolError, StreamStateError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { ConnectionClosedError, InvalidParametersError, LimitExceededError, ProtocolError, StreamStateError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
 import { abortReason, closeAll, logger, throwIfAborted } from '@peerkit/utils'
 import { Decoder } from './decode.js'
 import { FrameWriter } from './encode.js'
 import { FLAG_NAMES, Flag, PROTOCOL, encodeHeader, resetFlag } from './frame.js'
 import { FRAME_CHARGE, MAX_BUFFERED_FRAMES, MplexStream } from './stream.js'
 import type { FlagValue, StreamId } from './frame.js'
-import type { AbortOptions, Logger, Source, Stream, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
+import type { ChunkConsumer } from '@peerkit/utils'
+import type { AbortOptions, ByteChannel, ByteChannelMuxer, ByteChannelMuxerEvents, ByteChannelReceiver, Logger, Source, Stream, StreamMuxer, StreamMuxerInit } from '@peerkit/interfaces'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Resolved limits of one muxer (see `MplexInit` for their meaning). */
@@ -58,13 +59,15 @@ function scopedLogger (base: Logger, scope: string): Logger {
 }
 
 /**
- * One mplex session over one connection: `pipe(conn, muxer, conn)`.
+ * One mplex session over one connection: `pipe(conn, muxer, conn)`, or over the connection's byte
+ * channel (`[attachByteChannel]`).
  *
  * Stream ids are allocated per initiator, so a stream is found by its id and by which side opened
- * it (`#outbound` holds ours, `#inbound` the remote's). Incoming bytes are decoded inline in `sink`;
- * outgoing frames are queued on `source`.
+ * it (`#outbound` holds ours, `#inbound` the remote's). Incoming bytes are decoded inline in `sink`
+ * (or as the channel delivers them); outgoing frames are queued on `source` (or handed to the
+ * channel).
  */
-export class MplexMuxer implements StreamMuxer {
+export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
   readonly protocol = PROTOCOL
   /** The outbound frames, to be written to the connection. */
   readonly source: AsyncGenerator<Uint8Array | Uint8ArrayList>
@@ -88,6 +91,8 @@ export class MplexMuxer implements StreamMuxer {
   #buffered = 0
   #refusalWindowStart = 0
   #refusals = 0
+  /** On a byte channel: hears how the run ends; cleared once the input's end is reported. */
+  #channelEvents?: ByteChannelMuxerEvents
 
   constructor (init: StreamMuxerInit, limits: MplexLimits) {
     this.#limits = limits
@@ -184,6 +189,59 @@ export class MplexMuxer implements StreamMuxer {
   }
 
   /**
+   * Runs the muxer over a byte channel instead of `pipe(conn, muxer, conn)`: received bytes are
+   * decoded as they arrive, frames are handed to `channel.write` in batches (what was queued during
+   * one turn of the event loop) and our side is ended once the muxer has ended. `events` hears what
+   * `sink(conn.source)` and `conn.sink(muxer.source)` would have settled with: like `sink`, the
+   * input never fails (a failure ends the streams and the output with it). Instead of `sink` and
+   * `source`, once.
+   */
+  [attachByteChannel] (channel: ByteChannel, events: ByteChannelMuxerEvents): void {
+    if (this.#sinkCalled) throw new StreamStateError('The mplex sink can be called only once')
+    this.#sinkCalled = true
+    const link = new ChannelLink(this, channel, events)
+    this.#channelEvents = events
+    // Frames queued during one turn of the event loop (a header and its payload, a NewStream and
+    // the stream's first data, a close...) reach the channel as one batch: one encrypted message
+    // and one syscall rather than one per frame piece.
+    this.#writer.queue.pipeTo(link, { coalesce: true })
+    if (this.#stop.signal.aborted) this.#settleChannelInput()
+    else channel.attach(link)
+  }
+
+  /** A chunk from the byte channel. @internal */
+  channelData (data: Uint8Array | Uint8ArrayList): void {
+    if (this.#stop.signal.aborted) return
+    try {
+      this.#decoder.write(data)
+    } catch (err) {
+      this.#fail(err instanceof Error ? err : new ProtocolError(String(err), PROTOCOL))
+    }
+  }
+
+  /** The byte channel's input ended (remote FIN) or failed. @internal */
+  channelInputEnd (err?: Error): void {
+    if (this.#stop.signal.aborted) {
+      this.#settleChannelInput()
+      return
+    }
+    if (err != null) this.#fail(new ConnectionClosedError('Reading from the connection failed', { cause: err }))
+    else this.#onInputEnd()
+  }
+
+  /** The byte channel can take more: hand over what is queued. @internal */
+  channelDrain (): void {
+    this.#writer.queue.resume()
+  }
+
+  #settleChannelInput (): void {
+    const events = this.#channelEvents
+    if (events == null) return
+    this.#channelEvents = undefined
+    events.onInputEnd()
+  }
+
+  /**
    * Graceful close: refuses new streams, closes every stream (waiting for the remote to close its
    * side, bounded by each stream's `closeTimeout` and by `options.signal`), then ends `source` once
    * the queued frames are sent. If `options.signal` aborts first, the streams still open are aborted,
@@ -228,6 +286,7 @@ export class MplexMuxer implements StreamMuxer {
     this.#decoder.halt()
     for (const stream of this.streams) stream.abort(err)
     this.#writer.end(err)
+    this.#settleChannelInput()
   }
 
   /** The connection failed or broke the protocol: streams end with `err`, so does `source`. */
@@ -239,6 +298,7 @@ export class MplexMuxer implements StreamMuxer {
     this.#decoder.halt()
     for (const stream of this.streams) stream.destroy(err)
     this.#writer.end(err)
+    this.#settleChannelInput()
   }
 
   /** The remote ended the connection. */
@@ -253,6 +313,7 @@ export class MplexMuxer implements StreamMuxer {
     const err = new ConnectionClosedError('The connection was closed by the remote')
     for (const stream of this.streams) stream.destroy(err)
     this.#writer.end()
+    this.#settleChannelInput()
   }
 
   #createStream (id: StreamId, initiator: boolean, name: string): MplexStream {
@@ -412,5 +473,41 @@ export class MplexMuxer implements StreamMuxer {
       if (victim === stream) return false
     }
     return true
+  }
+}
+
+/**
+ * The muxer's side of a byte channel: the channel's receiver and the outbound queue's consumer, one
+ * object with methods rather than closures kept for the life of the connection.
+ */
+class ChannelLink implements ByteChannelReceiver, ChunkConsumer {
+  readonly #muxer: MplexMuxer
+  readonly #channel: ByteChannel
+  readonly #events: ByteChannelMuxerEvents
+
+  constructor (muxer: MplexMuxer, channel: ByteChannel, events: ByteChannelMuxerEvents) {
+    this.#muxer = muxer
+    this.#channel = channel
+    this.#events = events
+  }
+
+  // ByteChannelReceiver
+  onData (data: Uint8Array | Uint8ArrayList): void { this.#muxer.channelData(data) }
+  onEnd (): void { this.#muxer.channelInputEnd() }
+  onError (err: Error): void { this.#muxer.channelInputEnd(err) }
+  onDrain (): void { this.#muxer.channelDrain() }
+
+  // ChunkConsumer
+  write (data: Uint8ArrayList): boolean {
+    return this.#channel.write(data)
+  }
+
+  end (err?: Error): void {
+    const events = this.#events
+    if (err != null) {
+      events.onOutputEnd(err)
+      return
+    }
+    this.#channel.end().then(() => { events.onOutputEnd() }, (e: Error) => { events.onOutputEnd(e) })
   }
 }

@@ -43,7 +43,7 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
   readonly #highWaterMark: number
   readonly #maxYieldBytes: number
   readonly #onConsumed?: (bytes: number) => void
-  readonly #coalesce: boolean
+  #coalesce: boolean
   #flushScheduled?: ReturnType<typeof setImmediate>
   #ended = false
   #error?: Error
@@ -90,10 +90,15 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
    * what is queued at once (or, coalescing, at the end of this turn of the event loop), then each
    * batch as it is pushed, pausing while the consumer is blocked (until `resume()`). When the queue
    * ends, the consumer gets the rest, then `end()`. Call once, instead of iterating.
+   *
+   * `options.coalesce`, when given, replaces the constructor's `coalesce` from now on: a queue
+   * whose iterating reader wants each push at once can still batch per turn for a consumer whose
+   * every `write` costs a syscall.
    */
-  pipeTo (consumer: ChunkConsumer): void {
+  pipeTo (consumer: ChunkConsumer, options?: { coalesce?: boolean }): void {
     if (this.#consumer != null || this.#waiter != null) throw new Error('ChunkQueue already has a consumer')
     this.#consumer = consumer
+    if (options?.coalesce != null) this.#coalesce = options.coalesce
     if (this.#error != null) {
       const err = this.#error
       this.#error = undefined
