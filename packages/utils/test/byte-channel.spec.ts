@@ -168,6 +168,24 @@ describe('ChunkQueue.pipeTo', () => {
     assert.deepEqual(events, ['end'])
   })
 
+  it('pipeTo options.coalesce overrides the constructor: batching switched on, or off, for the consumer', async () => {
+    const plain = new ChunkQueue()
+    const batches: number[][] = []
+    plain.pipeTo({ write: (d) => { batches.push([...d.subarray()]); return true }, end: () => {} }, { coalesce: true })
+    plain.push(Uint8Array.of(1))
+    plain.push(Uint8Array.of(2))
+    assert.deepEqual(batches, [], 'held until the end of the turn')
+    await new Promise(resolve => setImmediate(resolve))
+    assert.deepEqual(batches, [[1, 2]])
+
+    const coalescing = new ChunkQueue({ coalesce: true })
+    const direct: number[][] = []
+    coalescing.pipeTo({ write: (d) => { direct.push([...d.subarray()]); return true }, end: () => {} }, { coalesce: false })
+    coalescing.push(Uint8Array.of(3))
+    coalescing.push(Uint8Array.of(4))
+    assert.deepEqual(direct, [[3], [4]], 'handed over at once')
+  })
+
   it('an error ends the consumer with it and drops what is queued', () => {
     const q = new ChunkQueue()
     let ended: Error | undefined
