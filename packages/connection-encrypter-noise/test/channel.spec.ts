@@ -92,6 +92,36 @@ describe('NoiseByteChannel', () => {
     assert.deepEqual(Buffer.from(r2.data.subarray()), plaintext)
   })
 
+  it('takes transient data in reads that stay inside a message for many calls, or end on a message boundary', () => {
+    const send = new CipherState(KEY)
+    const plaintext = randomBytes(4 * 65_519 + 100)
+    const wire = Buffer.from(encryptChunk(send, plaintext)?.subarray() ?? new Uint8Array(0))
+    const boundaries = [65_537, 2 * 65_537]
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    channel.attach(r)
+    const shared = Buffer.alloc(70_000)
+    let offset = 0
+    const feed = (n: number): void => {
+      shared.set(wire.subarray(offset, offset + n))
+      raw.receiver().onData(shared.subarray(0, n))
+      shared.fill(0xee)
+      offset += n
+    }
+    // Small reads: the kept start of the first message grows over ~90 calls.
+    while (offset + 700 < boundaries[0]) feed(700)
+    // Up to the end of the first message exactly, then a read ending on the next boundary.
+    feed(boundaries[0] - offset)
+    assert.equal(r.data.byteLength, 65_519)
+    feed(boundaries[1] - offset)
+    assert.equal(r.data.byteLength, 2 * 65_519)
+    // The rest in reads of 40,000 bytes: every one straddles a message boundary.
+    while (offset < wire.byteLength) feed(Math.min(40_000, wire.byteLength - offset))
+    assert.deepEqual(Buffer.from(r.data.subarray()), plaintext)
+    assert.deepEqual(r.events, [])
+  })
+
   it('a tampered message fails the receiver with DecryptionError, and nothing more is delivered', () => {
     const send = new CipherState(KEY)
     const frames = encryptChunk(send, Buffer.from('one'))
