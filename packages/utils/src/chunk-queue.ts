@@ -151,8 +151,10 @@ export class ChunkQueue implements AsyncGenerator<Uint8ArrayList, undefined, unk
     }
     const consumer = this.#consumer
     if (consumer != null) {
-      if (this.#blocked || this.#buffer.byteLength === 0) return
-      if (!consumer.write(this.#take())) this.#blocked = true
+      // Several batches when `maxYieldBytes` splits the backlog, until the consumer asks to wait.
+      while (!this.#blocked && this.#buffer.byteLength > 0) {
+        if (!consumer.write(this.#take())) this.#blocked = true
+      }
       return
     }
     const waiter = this.#waiter

@@ -186,6 +186,22 @@ describe('ChunkQueue.pipeTo', () => {
     assert.deepEqual(direct, [[3], [4]], 'handed over at once')
   })
 
+  it('with maxYieldBytes, hands the whole backlog over in bounded batches until the consumer asks to wait', () => {
+    const q = new ChunkQueue({ maxYieldBytes: 2 })
+    const batches: number[][] = []
+    let accept = true
+    q.pipeTo({ write: (d) => { batches.push([...d.subarray()]); return accept || batches.length < 2 }, end: () => {} })
+    q.push(Uint8Array.of(1, 2, 3, 4, 5))
+    assert.deepEqual(batches, [[1, 2], [3, 4], [5]])
+    accept = false
+    q.push(Uint8Array.of(6, 7, 8, 9, 10))
+    assert.deepEqual(batches.slice(3), [[6, 7]], 'stops after the batch the consumer refused more after')
+    assert.equal(q.byteLength, 3)
+    accept = true
+    q.resume()
+    assert.deepEqual(batches.slice(3), [[6, 7], [8, 9], [10]])
+  })
+
   it('an error ends the consumer with it and drops what is queued', () => {
     const q = new ChunkQueue()
     let ended: Error | undefined
