@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict'
 import { ConnectionClosedError, ProtocolError, StreamStateError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
+import { byteChannelPair as channelPair } from '@peerkit/interface-compliance-tests/stream-muxer'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { Flag } from '../src/index.js'
 import { collect, createSide, delay, frame } from './fixtures.js'
 import type { MplexMuxer } from '../src/index.js'
 import type { ByteChannel, ByteChannelReceiver, Stream } from '@peerkit/interfaces'
-
-/** One end of an in-memory channel pair: what is written reaches the other end's receiver a turn later. */
-interface End {
-  channel: ByteChannel
-  receiver: () => ByteChannelReceiver | undefined
-  writes: Uint8Array[]
-  ended: boolean
-}
-
-function channelPair (): [End, End] {
-  const ends: End[] = []
-  for (let i = 0; i < 2; i++) {
-    const end: End = {
-      writes: [],
-      ended: false,
-      receiver: () => undefined,
-      channel: {
-        attach: (r) => { end.receiver = () => r },
-        write: (data) => {
-          const copy = data.subarray().slice()
-          end.writes.push(copy)
-          setImmediate(() => { ends[1 - i].receiver()?.onData(copy) })
-          return true
-        },
-        end: async () => {
-          end.ended = true
-          setImmediate(() => { ends[1 - i].receiver()?.onEnd() })
-        }
-      }
-    }
-    ends.push(end)
-  }
-  return [ends[0], ends[1]]
-}
 
 interface Outcome { done: boolean, error?: unknown }
 

@@ -1,44 +1,11 @@
 import assert from 'node:assert/strict'
 import { ConnectionClosedError, ProtocolError, StreamStateError, attachByteChannel } from '@peerkit/interfaces'
+import { byteChannelPair as channelPair } from '@peerkit/interface-compliance-tests/stream-muxer'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameType, GoAwayCode, HEADER_LENGTH, decodeHeader } from '../src/frame.js'
 import { YamuxMuxer } from '../src/muxer.js'
 import { collect, frame, track, until } from './fixtures.js'
 import type { ByteChannel, ByteChannelReceiver, Stream } from '@peerkit/interfaces'
-
-/** One end of an in-memory channel pair: what is written reaches the other end's receiver a turn later. */
-interface End {
-  channel: ByteChannel
-  receiver: () => ByteChannelReceiver | undefined
-  written: Uint8ArrayList
-  ended: boolean
-}
-
-function channelPair (): [End, End] {
-  const ends: End[] = []
-  for (let i = 0; i < 2; i++) {
-    const end: End = {
-      written: new Uint8ArrayList(),
-      ended: false,
-      receiver: () => undefined,
-      channel: {
-        attach: (r) => { end.receiver = () => r },
-        write: (data) => {
-          const copy = data.subarray().slice()
-          end.written.append(copy)
-          setImmediate(() => { ends[1 - i].receiver()?.onData(copy) })
-          return true
-        },
-        end: async () => {
-          end.ended = true
-          setImmediate(() => { ends[1 - i].receiver()?.onEnd() })
-        }
-      }
-    }
-    ends.push(end)
-  }
-  return [ends[0], ends[1]]
-}
 
 /** Attaches `muxer` to `channel`; the events it reports settle the two promises returned. */
 function attach (muxer: YamuxMuxer, channel: ByteChannel): { input: Promise<void>, output: Promise<void> } {
@@ -99,7 +66,7 @@ describe('yamux over a byte channel', () => {
     assert.equal(output.error, undefined)
     assert.equal(input.error, undefined)
     assert.equal(a.ended, true)
-    assert.deepEqual(goAwayCodes(a.written), [GoAwayCode.NormalTermination])
+    assert.deepEqual(goAwayCodes(new Uint8ArrayList(...a.writes)), [GoAwayCode.NormalTermination])
     // The server saw the end of its input (our side ended) and ended too.
     await until(() => server.status === 'closed')
     await s.input
@@ -117,7 +84,7 @@ describe('yamux over a byte channel', () => {
     await until(() => outcome.done)
     assert.ok(outcome.error instanceof ProtocolError, String(outcome.error))
     await output
-    assert.deepEqual(goAwayCodes(a.written), [GoAwayCode.ProtocolError])
+    assert.deepEqual(goAwayCodes(new Uint8ArrayList(...a.writes)), [GoAwayCode.ProtocolError])
     await assert.rejects(collect(stream.source), ConnectionClosedError)
   })
 

@@ -37,6 +37,8 @@ import type { TestSetup } from '../index.js'
 import type { StreamMuxerFactory } from '@peerkit/interfaces'
 
 export { memoryConnectionPair, tcpConnectionPair, connectionPair } from './duplex.js'
+export { byteChannelPair } from './channel.js'
+export type { ByteChannelEnd } from './channel.js'
 export type { TestConnection, TransportKind, MemoryPairOptions } from './duplex.js'
 export { createMuxerPair, callbackProblems } from './harness.js'
 export type { MuxerPair, MuxerSide } from './harness.js'
