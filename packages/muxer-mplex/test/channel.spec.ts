@@ -5,7 +5,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { Flag } from '../src/index.js'
 import { collect, createSide, delay, frame } from './fixtures.js'
 import type { MplexMuxer } from '../src/index.js'
-import type { ByteChannel, ByteChannelReceiver, Stream } from '@peerkit/interfaces'
+import type { ByteChannel, Stream } from '@peerkit/interfaces'
 
 interface Outcome { done: boolean, error?: unknown }
 
@@ -159,16 +159,11 @@ describe('mplex over a byte channel', () => {
   })
 
   it('holds frames while the channel is blocked and sends them on drain', async () => {
-    let accept = false
-    const writes: number[] = []
-    let receiver: ByteChannelReceiver | undefined
-    const channel: ByteChannel = {
-      attach: (r) => { receiver = r },
-      write: (d) => { writes.push(d.byteLength); return accept },
-      end: async () => {}
-    }
+    const [end] = channelPair()
+    end.accepting = false
+    const writes = end.writes
     const side = createSide({ direction: 'outbound' })
-    attach(side.muxer, channel)
+    attach(side.muxer, end.channel)
     side.muxer.newStream()
     await until(() => writes.length === 1)
     // Blocked: the next frames wait in the queue.
@@ -176,8 +171,8 @@ describe('mplex over a byte channel', () => {
     await new Promise(resolve => setImmediate(resolve))
     await new Promise(resolve => setImmediate(resolve))
     assert.equal(writes.length, 1)
-    accept = true
-    receiver?.onDrain()
+    end.accepting = true
+    end.receiver()?.onDrain()
     assert.equal(writes.length, 2)
     side.muxer.abort(new Error('done'))
   })

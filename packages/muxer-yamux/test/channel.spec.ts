@@ -5,7 +5,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameType, GoAwayCode, HEADER_LENGTH, decodeHeader } from '../src/frame.js'
 import { YamuxMuxer } from '../src/muxer.js'
 import { collect, frame, track, until } from './fixtures.js'
-import type { ByteChannel, ByteChannelReceiver, Stream } from '@peerkit/interfaces'
+import type { ByteChannel, Stream } from '@peerkit/interfaces'
 
 /** Attaches `muxer` to `channel`; the events it reports settle the two promises returned. */
 function attach (muxer: YamuxMuxer, channel: ByteChannel): { input: Promise<void>, output: Promise<void> } {
@@ -117,16 +117,11 @@ describe('yamux over a byte channel', () => {
   })
 
   it('holds frames while the channel is blocked and sends them on drain', async () => {
-    let accept = false
-    const writes: number[] = []
-    let receiver: ByteChannelReceiver | undefined
-    const channel: ByteChannel = {
-      attach: (r) => { receiver = r },
-      write: (d) => { writes.push(d.byteLength); return accept },
-      end: async () => {}
-    }
+    const [end] = channelPair()
+    end.accepting = false
+    const writes = end.writes
     const muxer = new YamuxMuxer({ direction: 'outbound' })
-    attach(muxer, channel)
+    attach(muxer, end.channel)
     await muxer.newStream()
     await until(() => writes.length === 1)
     // Blocked: the next frames wait in the queue.
@@ -135,8 +130,8 @@ describe('yamux over a byte channel', () => {
     await new Promise(resolve => setImmediate(resolve))
     assert.equal(writes.length, 1)
     assert.ok(muxer.sendQueueLength > 0)
-    accept = true
-    receiver?.onDrain()
+    end.accepting = true
+    end.receiver()?.onDrain()
     assert.equal(writes.length, 2)
     assert.equal(muxer.sendQueueLength, 0)
     muxer.abort(new Error('done'))

@@ -159,15 +159,47 @@ describe('TCP connection byte channel', () => {
   })
 })
 
-describe('dialled connections reading into the shared buffer', () => {
-  const PATTERN_BYTES = 768 * 1024
+const PATTERN_BYTES = 768 * 1024
 
-  function pattern (id: number): Buffer {
-    const buf = Buffer.alloc(PATTERN_BYTES)
-    for (let i = 0; i < buf.byteLength; i++) buf[i] = (i * 7 + id * 31 + (i >> 11)) & 0xff
-    return buf
+/** Bytes unique to connection `id`, so that a chunk delivered to the wrong connection shows. */
+function pattern (id: number): Buffer {
+  const buf = Buffer.alloc(PATTERN_BYTES)
+  for (let i = 0; i < buf.byteLength; i++) buf[i] = (i * 7 + id * 31 + (i >> 11)) & 0xff
+  return buf
+}
+
+/**
+ * Everything `conn` receives, read in one of three ways (`kind`): 0, through `source` by a reader
+ * that lags behind, so chunks wait while later reads arrive; 1, through the byte channel by a
+ * receiver that keeps what it is given as is (it must get chunks of its own); 2, through the byte
+ * channel by a receiver that declares transient data and copies it within the call. `greeting`,
+ * if given, is written first.
+ */
+async function receive (conn: MultiaddrConnection, kind: number, greeting?: Uint8Array): Promise<Buffer> {
+  if (kind === 0) {
+    if (greeting != null) void conn.sink([greeting])
+    const parts: Uint8Array[] = []
+    for await (const chunk of conn.source) {
+      parts.push(chunk.subarray())
+      if (parts.length % 5 === 0) await delay(2)
+    }
+    return Buffer.concat(parts)
   }
+  const channel = claimByteChannel(conn)
+  assert.ok(channel != null)
+  const kept: Uint8Array[] = []
+  let done!: () => void
+  const ended = new Promise<void>(resolve => { done = resolve })
+  const receiver: ByteChannelReceiver = kind === 1
+    ? { onData: (d) => { kept.push(d.subarray()) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+    : { transientData: true, onData: (d) => { kept.push(Uint8Array.from(d.subarray())) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
+  channel.attach(receiver)
+  if (greeting != null) channel.write(greeting)
+  await ended
+  return Buffer.concat(kept)
+}
 
+describe('dialled connections reading into the shared buffer', () => {
   /** A server that reads one id byte per connection, then sends that connection's pattern in pieces and ends. */
   async function patternServer (): Promise<{ server: net.Server, addr: ReturnType<typeof multiaddr> }> {
     const server = net.createServer({ allowHalfOpen: true }, socket => {
@@ -193,33 +225,7 @@ describe('dialled connections reading into the shared buffer', () => {
     const transport = tcp()
     try {
       const conns = await Promise.all(Array.from({ length: 6 }, async () => transport.dial(addr)))
-      const received = conns.map(async (conn, id): Promise<Buffer> => {
-        if (id % 3 === 0) {
-          // The queue: a reader that lags behind, so chunks wait while later reads arrive.
-          void conn.sink([Buffer.from([id])])
-          const parts: Uint8Array[] = []
-          for await (const chunk of conn.source) {
-            parts.push(chunk.subarray())
-            if (parts.length % 5 === 0) await delay(2)
-          }
-          return Buffer.concat(parts)
-        }
-        const channel = claimByteChannel(conn)
-        assert.ok(channel != null)
-        const kept: Uint8Array[] = []
-        let done!: () => void
-        const ended = new Promise<void>(resolve => { done = resolve })
-        const receiver: ByteChannelReceiver = id % 3 === 1
-          // Keeps what it is given as is: must get chunks of its own.
-          ? { onData: (d) => { kept.push(d.subarray()) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
-          // Declares transient data and copies it within the call.
-          : { transientData: true, onData: (d) => { kept.push(Uint8Array.from(d.subarray())) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
-        channel.attach(receiver)
-        channel.write(Buffer.from([id]))
-        await ended
-        return Buffer.concat(kept)
-      })
-      const all = await Promise.all(received)
+      const all = await Promise.all(conns.map(async (conn, id) => receive(conn, id % 3, Buffer.from([id]))))
       all.forEach((bytes, id) => { assert.ok(bytes.equals(pattern(id)), `connection ${id} got its own ${PATTERN_BYTES} bytes`) })
       await Promise.all(conns.map(async c => { c.abort(new Error('done')) }))
     } finally {
@@ -229,14 +235,6 @@ describe('dialled connections reading into the shared buffer', () => {
 })
 
 describe('accepted connections reading into the shared buffer', () => {
-  const PATTERN_BYTES = 768 * 1024
-
-  function pattern (id: number): Buffer {
-    const buf = Buffer.alloc(PATTERN_BYTES)
-    for (let i = 0; i < buf.byteLength; i++) buf[i] = (i * 13 + id * 17 + (i >> 10)) & 0xff
-    return buf
-  }
-
   /** Sends one id byte then that id's pattern in pieces, from a plain socket, and ends. */
   async function sendPattern (port: number, id: number): Promise<net.Socket> {
     const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true })
@@ -251,32 +249,6 @@ describe('accepted connections reading into the shared buffer', () => {
       socket.end()
     })()
     return socket
-  }
-
-  /** What one accepted connection received, read the way `kind` says (see below). */
-  async function receive (conn: MultiaddrConnection, kind: number): Promise<Buffer> {
-    if (kind === 0) {
-      // The queue: a reader that lags behind, so chunks wait while later reads arrive.
-      const parts: Uint8Array[] = []
-      for await (const chunk of conn.source) {
-        parts.push(chunk.subarray())
-        if (parts.length % 5 === 0) await delay(2)
-      }
-      return Buffer.concat(parts)
-    }
-    const channel = claimByteChannel(conn)
-    assert.ok(channel != null)
-    const kept: Uint8Array[] = []
-    let done!: () => void
-    const ended = new Promise<void>(resolve => { done = resolve })
-    const receiver: ByteChannelReceiver = kind === 1
-      // Keeps what it is given as is: must get chunks of its own.
-      ? { onData: (d) => { kept.push(d.subarray()) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
-      // Declares transient data and copies it within the call.
-      : { transientData: true, onData: (d) => { kept.push(Uint8Array.from(d.subarray())) }, onEnd: () => { done() }, onError: () => { done() }, onDrain: () => {} }
-    channel.attach(receiver)
-    await ended
-    return Buffer.concat(kept)
   }
 
   it('gives every accepted connection its own bytes, however it is read', async function () {

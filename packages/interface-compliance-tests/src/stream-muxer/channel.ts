@@ -15,11 +15,18 @@ export interface ByteChannelEnd {
   readonly writes: Uint8Array[]
   /** True once `end()` was called at this end. */
   readonly ended: boolean
+  /**
+   * What `write()` returns (default `true`). Set it to `false` to play a transport whose buffer is
+   * full: writes are still taken and delivered, but the writer is asked to wait; set it back and
+   * call the writer's `receiver()?.onDrain()` to let it go on.
+   */
+  accepting: boolean
 }
 
 class End implements ByteChannelEnd {
   readonly writes: Uint8Array[] = []
   ended = false
+  accepting = true
   peer!: End
   #receiver?: ByteChannelReceiver
   readonly channel: ByteChannel
@@ -31,7 +38,7 @@ class End implements ByteChannelEnd {
         const copy = data.subarray().slice()
         this.writes.push(copy)
         setImmediate(() => { this.peer.#receiver?.onData(copy) })
-        return true
+        return this.accepting
       },
       end: async () => {
         this.ended = true
@@ -47,8 +54,8 @@ class End implements ByteChannelEnd {
 
 /**
  * Two connected in-memory byte channels. Writes are copied (so a writer may reuse its buffers),
- * recorded in `writes`, always accepted (`write` returns `true`), and delivered to the other end's
- * receiver a turn later; `end()` delivers `onEnd` the same way. Feed an end's own receiver by hand
+ * recorded in `writes`, and delivered to the other end's receiver a turn later (`write` returns
+ * the end's `accepting`, `true` unless a test sets it); `end()` delivers `onEnd` the same way. Feed an end's own receiver by hand
  * (`end.receiver()?.onData(...)`) to play the remote.
  */
 export function byteChannelPair (): [ByteChannelEnd, ByteChannelEnd] {
