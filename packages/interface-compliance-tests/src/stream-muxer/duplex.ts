@@ -1,13 +1,13 @@
 /**
  * Byte connections to run muxer pairs over: in memory (batched, with a bounded "socket buffer"),
- * in memory re-cut into small random pieces (frame boundaries never line up with chunks), and real
- * TCP on the loopback interface.
+ * in memory re-cut into small random pieces (frame boundaries never line up with chunks), real
+ * TCP on the loopback interface, and in-memory byte channels (for muxers that attach to one).
  */
 import { createServer, connect } from 'node:net'
 import { ChunkQueue } from '@peerkit/utils'
 import { prng } from './utils.js'
 import type { Chunk } from './utils.js'
-import type { Source } from '@peerkit/interfaces'
+import type { ByteChannel, ByteChannelReceiver, Source } from '@peerkit/interfaces'
 import type { Socket } from 'node:net'
 
 /** One end of a test connection: what a muxer is piped to. */
@@ -24,8 +24,11 @@ export interface TestConnection {
   readonly batches: number
 }
 
-/** The transports the suite runs muxers over. */
-export type TransportKind = 'memory' | 'fragmenting' | 'tcp'
+/**
+ * The transports the suite runs muxers over. Over `channel`, a muxer that offers
+ * `[attachByteChannel]` is attached to the connection's byte channel; any other is piped to it.
+ */
+export type TransportKind = 'memory' | 'fragmenting' | 'tcp' | 'channel'
 
 /** Options of `memoryConnectionPair`. */
 export interface MemoryPairOptions {
@@ -206,11 +209,101 @@ export async function tcpConnectionPair (): Promise<[TestConnection, TestConnect
   }
 }
 
+/**
+ * One end of a {@link channelConnectionPair}: a byte channel (`channel`) for a muxer that attaches
+ * to one, and the same connection as `source`/`sink` for one that does not. Use one or the other.
+ */
+export class ChannelConnection implements TestConnection {
+  readonly channel: ByteChannel
+  bytesWritten = 0
+  batches = 0
+  peer!: ChannelConnection
+  #receiver?: ByteChannelReceiver
+  #closed = false
+  #ended = false
+  #inputDone = false
+  #source?: AsyncIterable<Chunk>
+
+  constructor () {
+    this.channel = {
+      attach: (receiver) => { this.#receiver = receiver },
+      write: (data) => {
+        if (this.#closed || this.#ended) return true
+        // A copy, as a socket takes it: the writer may reuse its buffers.
+        const copy = data.subarray().slice()
+        this.bytesWritten += copy.byteLength
+        this.batches++
+        setImmediate(() => { this.peer.#deliver(copy) })
+        return true
+      },
+      end: async () => {
+        if (this.#ended) return
+        this.#ended = true
+        setImmediate(() => { this.peer.#finish() })
+      }
+    }
+  }
+
+  /** The connection as a duplex (for a muxer that does not attach to the channel). */
+  get source (): AsyncIterable<Chunk> {
+    if (this.#source == null) {
+      const queue = new ChunkQueue()
+      this.channel.attach({ onData: (d) => { queue.push(d) }, onEnd: () => { queue.end() }, onError: (err) => { queue.end(err) }, onDrain: () => {} })
+      this.#source = queue
+    }
+    return this.#source
+  }
+
+  sink = async (source: Source<Chunk>): Promise<void> => {
+    try {
+      for await (const chunk of source) {
+        if (this.#closed) break
+        this.channel.write(chunk)
+      }
+    } finally {
+      await this.channel.end()
+    }
+  }
+
+  /** Like a destroyed socket: both ends' input ends at once, later and pending bytes are dropped. */
+  close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.peer.#closed = true
+    this.#finish()
+    this.peer.#finish()
+  }
+
+  #deliver (data: Uint8Array): void {
+    if (this.#closed || this.#inputDone) return
+    this.#receiver?.onData(data)
+  }
+
+  #finish (): void {
+    if (this.#inputDone) return
+    this.#inputDone = true
+    this.#receiver?.onEnd()
+  }
+}
+
+/**
+ * Two connected in-memory byte channels wrapped as test connections: what one end writes reaches
+ * the other end's receiver on a later turn of the event loop, one `onData` per write.
+ */
+export function channelConnectionPair (): [ChannelConnection, ChannelConnection] {
+  const a = new ChannelConnection()
+  const b = new ChannelConnection()
+  a.peer = b
+  b.peer = a
+  return [a, b]
+}
+
 /** A connected pair of the given kind; the first end belongs to the dialer. */
 export async function connectionPair (kind: TransportKind): Promise<[TestConnection, TestConnection]> {
   switch (kind) {
     case 'memory': return memoryConnectionPair()
     case 'fragmenting': return memoryConnectionPair({ fragment: { seed: 0x5eed, maxPiece: 23 } })
     case 'tcp': return tcpConnectionPair()
+    case 'channel': return channelConnectionPair()
   }
 }

@@ -16,7 +16,8 @@
  * `setup()` is called before every test and must return a factory; the suite creates two muxers
  * with it (a dialer, `direction: 'outbound'`, and a listener) and pipes them to each other over a
  * test connection: in memory (batched, with a bounded buffer like a socket's), in memory re-cut into
- * small random pieces, and over real TCP on 127.0.0.1. `teardown()` runs after every test, after
+ * small random pieces, over real TCP on 127.0.0.1, and over an in-memory byte channel (a muxer
+ * that offers `[attachByteChannel]` is attached to it, as the upgrader does; any other is piped). `teardown()` runs after every test, after
  * the suite has aborted both muxers and closed the connection.
  *
  * What it checks: data in both directions, large and many small writes, hundreds of concurrent
@@ -36,7 +37,7 @@ import { streamTests } from './stream-tests.js'
 import type { TestSetup } from '../index.js'
 import type { StreamMuxerFactory } from '@peerkit/interfaces'
 
-export { memoryConnectionPair, tcpConnectionPair, connectionPair } from './duplex.js'
+export { memoryConnectionPair, tcpConnectionPair, channelConnectionPair, connectionPair, ChannelConnection } from './duplex.js'
 export { byteChannelPair } from './channel.js'
 export type { ByteChannelEnd } from './channel.js'
 export type { TestConnection, TransportKind, MemoryPairOptions } from './duplex.js'
@@ -47,10 +48,11 @@ export type { MuxerPair, MuxerSide } from './harness.js'
 export default function streamMuxerTests (setup: TestSetup<StreamMuxerFactory>): void {
   describe('stream-muxer compliance', () => {
     streamTests(setup)
-    for (const kind of ['memory', 'fragmenting', 'tcp'] as const) dataTests(setup, kind)
+    for (const kind of ['memory', 'fragmenting', 'tcp', 'channel'] as const) dataTests(setup, kind)
     flowControlTests(setup)
     closeTests(setup, 'memory')
     closeTests(setup, 'tcp')
+    closeTests(setup, 'channel')
     resourceTests(setup)
   })
 }

@@ -6,10 +6,10 @@
  * Wire format (test-only): a 9-byte header `type(1) | stream id(4) | length(4)` followed, for DATA,
  * by `length` payload bytes. Per-stream credit-based flow control with a fixed window.
  */
-import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError } from '@peerkit/interfaces'
+import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, attachByteChannel } from '@peerkit/interfaces'
 import { AbstractStream, ChunkQueue, logger } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
-import type { AbortOptions, Direction, Source, StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from '@peerkit/interfaces'
+import type { AbortOptions, ByteChannel, ByteChannelMuxer, ByteChannelMuxerEvents, Direction, Source, StreamMuxer, StreamMuxerFactory, StreamMuxerInit } from '@peerkit/interfaces'
 
 /** The ways the reference muxer can be broken. */
 export type Flaw =
@@ -35,12 +35,16 @@ export type Flaw =
   | 'ignore-eof'
   /** newStream opens a stream even when its signal is already aborted */
   | 'ignore-new-stream-signal'
+  /** on a byte channel, the end of the output is reported but the channel is never ended */
+  | 'channel-never-ended'
+  /** on a byte channel, the end of the output is reported twice */
+  | 'channel-double-report'
 
 /** Every flaw, for the self-test to iterate over. */
 export const FLAWS: Flaw[] = [
   'drop-fin', 'ignore-backpressure', 'connection-level-backpressure', 'no-reset', 'leak-timer',
   'keep-ended-streams', 'double-end-callback', 'corrupt-large-writes', 'close-resets-streams', 'ignore-eof',
-  'ignore-new-stream-signal'
+  'ignore-new-stream-signal', 'channel-never-ended', 'channel-double-report'
 ]
 
 const PROTOCOL = '/peerkit-test-reference-mux/1.0.0'
@@ -146,7 +150,7 @@ class ReferenceStream extends AbstractStream {
   }
 }
 
-class ReferenceMuxer implements StreamMuxer {
+class ReferenceMuxer implements StreamMuxer, ByteChannelMuxer {
   readonly protocol = PROTOCOL
   readonly source = new ChunkQueue({ highWaterMark: QUEUE_LIMIT })
   readonly flaws: Set<Flaw>
@@ -222,6 +226,34 @@ class ReferenceMuxer implements StreamMuxer {
     }
     if (this.flaws.has('ignore-eof')) return
     this.#end(new ConnectionClosedError('connection closed'), false)
+  }
+
+  /** The same muxer on a byte channel: input through `sink`, output handed to the channel by calls. */
+  [attachByteChannel] (channel: ByteChannel, events: ByteChannelMuxerEvents): void {
+    const input = new ChunkQueue()
+    const flaws = this.flaws
+    const source = this.source
+    source.pipeTo({
+      write: (data) => channel.write(data),
+      end: (err) => {
+        const report = (e?: Error): void => {
+          events.onOutputEnd(e)
+          if (flaws.has('channel-double-report')) events.onOutputEnd(e)
+        }
+        if (err != null || flaws.has('channel-never-ended')) {
+          report(err)
+          return
+        }
+        channel.end().then(() => { report() }, (e: Error) => { report(e) })
+      }
+    })
+    channel.attach({
+      onData: (data) => { input.push(data) },
+      onEnd: () => { input.end() },
+      onError: (err) => { input.end(err) },
+      onDrain: () => { source.resume() }
+    })
+    this.sink(input).then(() => { events.onInputEnd() }, (err: Error) => { events.onInputEnd(err) })
   }
 
   #isOpen (): boolean {
