@@ -90,6 +90,12 @@ export class FrameDecoder {
   // Received bytes not yet decoded: a queue of views, never concatenated.
   #chunks: Uint8Array[] = []
   #bytes = 0
+  /**
+   * How many chunks at the front of `#chunks` are this decoder's own (copies `detachInput` made, or
+   * input that was not transient): `detachInput` copies only the chunks after them, so a message
+   * arriving in many small reads is copied once, not once per read.
+   */
+  #owned = 0
   #error?: Error
 
   constructor (cipher: CipherState) {
@@ -118,16 +124,23 @@ export class FrameDecoder {
       this.#error = err instanceof Error ? err : new Error(String(err))
       this.#chunks = []
       this.#bytes = 0
+      this.#owned = 0
       throw this.#error
     }
   }
 
   /**
-   * Replaces the bytes held back (the start of an incomplete message) by a copy of them: for input
-   * given as views of a buffer that is reused once `decode` has returned.
+   * Copies the bytes held back (the start of an incomplete message) that are still views of the
+   * input: for input given as views of a buffer that is reused once `decode` has returned. What an
+   * earlier call copied is kept as it is.
    */
   detachInput (): void {
-    if (this.#bytes > 0) this.#chunks = [Buffer.concat(this.#chunks, this.#bytes)]
+    const chunks = this.#chunks
+    if (chunks.length > this.#owned) {
+      const received = chunks.splice(this.#owned)
+      chunks.push(received.length === 1 ? Buffer.from(received[0]) : Buffer.concat(received))
+    }
+    this.#owned = chunks.length
   }
 
   #push (piece: Uint8Array): void {
@@ -155,6 +168,7 @@ export class FrameDecoder {
         const offset = this.#decodeContiguous(buf, emit)
         if (offset === buf.byteLength) {
           this.#chunks = []
+          this.#owned = 0
         } else if (offset > 0) {
           this.#chunks[0] = buf.subarray(offset)
         }
@@ -191,6 +205,7 @@ export class FrameDecoder {
       if (chunk.byteLength <= n) {
         pieces.push(chunk)
         this.#chunks.shift()
+        if (this.#owned > 0) this.#owned--
         n -= chunk.byteLength
       } else {
         pieces.push(chunk.subarray(0, n))

@@ -199,7 +199,7 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
   [attachByteChannel] (channel: ByteChannel, events: ByteChannelMuxerEvents): void {
     if (this.#sinkCalled) throw new StreamStateError('The mplex sink can be called only once')
     this.#sinkCalled = true
-    const link = new ChannelLink(this, channel, events)
+    const link = new MplexMuxer.#ChannelLink(this, channel, events)
     this.#channelEvents = events
     // Frames queued during one turn of the event loop (a header and its payload, a NewStream and
     // the stream's first data, a close...) reach the channel as one batch: one encrypted message
@@ -209,8 +209,8 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
     else channel.attach(link)
   }
 
-  /** A chunk from the byte channel. @internal */
-  channelData (data: Uint8Array | Uint8ArrayList): void {
+  /** A chunk from the byte channel. */
+  #channelData (data: Uint8Array | Uint8ArrayList): void {
     if (this.#stop.signal.aborted) return
     try {
       this.#decoder.write(data)
@@ -219,8 +219,8 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
     }
   }
 
-  /** The byte channel's input ended (remote FIN) or failed. @internal */
-  channelInputEnd (err?: Error): void {
+  /** The byte channel's input ended (remote FIN) or failed. */
+  #channelInputEnd (err?: Error): void {
     if (this.#stop.signal.aborted) {
       this.#settleChannelInput()
       return
@@ -229,9 +229,40 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
     else this.#onInputEnd()
   }
 
-  /** The byte channel can take more: hand over what is queued. @internal */
-  channelDrain (): void {
-    this.#writer.queue.resume()
+  /**
+   * The muxer's side of a byte channel: the channel's receiver and the outbound queue's consumer,
+   * one object with methods rather than closures kept for the life of the connection.
+   */
+  static readonly #ChannelLink = class ChannelLink implements ByteChannelReceiver, ChunkConsumer {
+    readonly #muxer: MplexMuxer
+    readonly #channel: ByteChannel
+    readonly #events: ByteChannelMuxerEvents
+
+    constructor (muxer: MplexMuxer, channel: ByteChannel, events: ByteChannelMuxerEvents) {
+      this.#muxer = muxer
+      this.#channel = channel
+      this.#events = events
+    }
+
+    // ByteChannelReceiver
+    onData (data: Uint8Array | Uint8ArrayList): void { this.#muxer.#channelData(data) }
+    onEnd (): void { this.#muxer.#channelInputEnd() }
+    onError (err: Error): void { this.#muxer.#channelInputEnd(err) }
+    onDrain (): void { this.#muxer.#writer.queue.resume() }
+
+    // ChunkConsumer
+    write (data: Uint8ArrayList): boolean {
+      return this.#channel.write(data)
+    }
+
+    end (err?: Error): void {
+      const events = this.#events
+      if (err != null) {
+        events.onOutputEnd(err)
+        return
+      }
+      this.#channel.end().then(() => { events.onOutputEnd() }, (e: Error) => { events.onOutputEnd(e) })
+    }
   }
 
   #settleChannelInput (): void {
@@ -473,41 +504,5 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
       if (victim === stream) return false
     }
     return true
-  }
-}
-
-/**
- * The muxer's side of a byte channel: the channel's receiver and the outbound queue's consumer, one
- * object with methods rather than closures kept for the life of the connection.
- */
-class ChannelLink implements ByteChannelReceiver, ChunkConsumer {
-  readonly #muxer: MplexMuxer
-  readonly #channel: ByteChannel
-  readonly #events: ByteChannelMuxerEvents
-
-  constructor (muxer: MplexMuxer, channel: ByteChannel, events: ByteChannelMuxerEvents) {
-    this.#muxer = muxer
-    this.#channel = channel
-    this.#events = events
-  }
-
-  // ByteChannelReceiver
-  onData (data: Uint8Array | Uint8ArrayList): void { this.#muxer.channelData(data) }
-  onEnd (): void { this.#muxer.channelInputEnd() }
-  onError (err: Error): void { this.#muxer.channelInputEnd(err) }
-  onDrain (): void { this.#muxer.channelDrain() }
-
-  // ChunkConsumer
-  write (data: Uint8ArrayList): boolean {
-    return this.#channel.write(data)
-  }
-
-  end (err?: Error): void {
-    const events = this.#events
-    if (err != null) {
-      events.onOutputEnd(err)
-      return
-    }
-    this.#channel.end().then(() => { events.onOutputEnd() }, (e: Error) => { events.onOutputEnd(e) })
   }
 }

@@ -209,12 +209,32 @@ export async function tcpConnectionPair (): Promise<[TestConnection, TestConnect
   }
 }
 
+/** One end of a {@link byteChannelPair}. */
+export interface ByteChannelEnd {
+  /** The channel to attach a muxer to. */
+  readonly channel: ByteChannel
+  /** The receiver attached to this end, once `attach` was called. */
+  receiver(): ByteChannelReceiver | undefined
+  /** A copy of each chunk written at this end, one entry per `write()` call (when recording). */
+  readonly writes: Uint8Array[]
+  /** True once `end()` was called at this end. */
+  readonly ended: boolean
+  /**
+   * What `write()` returns (default `true`). Set it to `false` to play a transport whose buffer is
+   * full: writes are still taken and delivered, but the writer is asked to wait; set it back and
+   * call the writer's `receiver()?.onDrain()` to let it go on.
+   */
+  accepting: boolean
+}
+
 /**
  * One end of a {@link channelConnectionPair}: a byte channel (`channel`) for a muxer that attaches
  * to one, and the same connection as `source`/`sink` for one that does not. Use one or the other.
  */
-export class ChannelConnection implements TestConnection {
+export class ChannelConnection implements TestConnection, ByteChannelEnd {
   readonly channel: ByteChannel
+  readonly writes: Uint8Array[] = []
+  accepting = true
   bytesWritten = 0
   batches = 0
   peer!: ChannelConnection
@@ -224,17 +244,19 @@ export class ChannelConnection implements TestConnection {
   #inputDone = false
   #source?: AsyncIterable<Chunk>
 
-  constructor () {
+  /** @param record - keep a copy of every write in `writes` */
+  constructor (record = false) {
     this.channel = {
       attach: (receiver) => { this.#receiver = receiver },
       write: (data) => {
         if (this.#closed || this.#ended) return true
         // A copy, as a socket takes it: the writer may reuse its buffers.
         const copy = data.subarray().slice()
+        if (record) this.writes.push(copy)
         this.bytesWritten += copy.byteLength
         this.batches++
         setImmediate(() => { this.peer.#deliver(copy) })
-        return true
+        return this.accepting
       },
       end: async () => {
         if (this.#ended) return
@@ -242,6 +264,14 @@ export class ChannelConnection implements TestConnection {
         setImmediate(() => { this.peer.#finish() })
       }
     }
+  }
+
+  get ended (): boolean {
+    return this.#ended
+  }
+
+  receiver (): ByteChannelReceiver | undefined {
+    return this.#receiver
   }
 
   /** The connection as a duplex (for a muxer that does not attach to the channel). */
@@ -290,12 +320,23 @@ export class ChannelConnection implements TestConnection {
  * Two connected in-memory byte channels wrapped as test connections: what one end writes reaches
  * the other end's receiver on a later turn of the event loop, one `onData` per write.
  */
-export function channelConnectionPair (): [ChannelConnection, ChannelConnection] {
-  const a = new ChannelConnection()
-  const b = new ChannelConnection()
+export function channelConnectionPair (record = false): [ChannelConnection, ChannelConnection] {
+  const a = new ChannelConnection(record)
+  const b = new ChannelConnection(record)
   a.peer = b
   b.peer = a
   return [a, b]
+}
+
+/**
+ * Two connected in-memory byte channels, for testing a muxer's `[attachByteChannel]` by hand.
+ * Writes are copied (so a writer may reuse its buffers), recorded in `writes`, and delivered to the
+ * other end's receiver a turn later (`write` returns the end's `accepting`, `true` unless a test
+ * sets it); `end()` delivers `onEnd` the same way. Feed an end's own receiver by hand
+ * (`end.receiver()?.onData(...)`) to play the remote.
+ */
+export function byteChannelPair (): [ByteChannelEnd, ByteChannelEnd] {
+  return channelConnectionPair(true)
 }
 
 /** A connected pair of the given kind; the first end belongs to the dialer. */

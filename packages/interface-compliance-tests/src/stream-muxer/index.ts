@@ -37,10 +37,8 @@ import { streamTests } from './stream-tests.js'
 import type { TestSetup } from '../index.js'
 import type { StreamMuxerFactory } from '@peerkit/interfaces'
 
-export { memoryConnectionPair, tcpConnectionPair, channelConnectionPair, connectionPair, ChannelConnection } from './duplex.js'
-export { byteChannelPair } from './channel.js'
-export type { ByteChannelEnd } from './channel.js'
-export type { TestConnection, TransportKind, MemoryPairOptions } from './duplex.js'
+export { memoryConnectionPair, tcpConnectionPair, channelConnectionPair, byteChannelPair, connectionPair, ChannelConnection } from './duplex.js'
+export type { TestConnection, TransportKind, MemoryPairOptions, ByteChannelEnd } from './duplex.js'
 export { createMuxerPair, callbackProblems } from './harness.js'
 export type { MuxerPair, MuxerSide } from './harness.js'
 
