@@ -36,7 +36,14 @@ class GeneratedX25519KeyPair implements X25519KeyPair {
   }
 
   get privateKey (): Uint8Array {
-    this.#privateKey ??= fromBase64Url(this.keyObject.export({ format: 'jwk' }).d)
+    // DER, not JWK: see generateX25519KeyPair for why a generated key is not exported as JWK.
+    if (this.#privateKey == null) {
+      const der = this.keyObject.export({ format: 'der', type: 'pkcs8' })
+      if (der.byteLength !== PKCS8_X25519_HEADER.byteLength + DH_BYTES || !der.subarray(0, PKCS8_X25519_HEADER.byteLength).equals(PKCS8_X25519_HEADER)) {
+        throw new InvalidKeyError('OpenSSL exported an X25519 private key in an unexpected form')
+      }
+      this.#privateKey = Uint8Array.from(der.subarray(PKCS8_X25519_HEADER.byteLength))
+    }
     return this.#privateKey
   }
 }
@@ -45,10 +52,18 @@ class GeneratedX25519KeyPair implements X25519KeyPair {
  * Generates a fresh X25519 key pair from the system CSPRNG. Keys cross the OpenSSL boundary as JWK,
  * not DER: OpenSSL 3 parses and writes JWK's raw base64url several times faster than DER
  * structures (a few µs instead of tens per key).
+ *
+ * The public key is exported by the generation itself (`publicKeyEncoding`), not by a later
+ * `publicKey.export()`. On Node.js 20 that later export can hang the process for good: it holds
+ * the key's lock while it allocates, and if that allocation runs a garbage collection which
+ * destroys the (already unreferenced) generation job of the same key, the job's destructor waits
+ * for that lock on the same thread. Seen once in ~10,000 generations in a tight loop.
  */
 export function generateX25519KeyPair (): X25519KeyPair {
-  const { publicKey, privateKey } = generateKeyPairSync('x25519')
-  return new GeneratedX25519KeyPair(fromBase64Url(publicKey.export({ format: 'jwk' }).x), privateKey)
+  // Node.js types lack the overload for a JWK public key with a KeyObject private key.
+  const { publicKey, privateKey } = (generateKeyPairSync as (type: 'x25519', options: object) => { publicKey: JsonWebKey, privateKey: KeyObject })(
+    'x25519', { publicKeyEncoding: { format: 'jwk' } })
+  return new GeneratedX25519KeyPair(fromBase64Url(publicKey.x), privateKey)
 }
 
 function fromBase64Url (value: string | undefined): Uint8Array {
@@ -83,17 +98,28 @@ function rawPublicKey (privateKey: KeyObject): Uint8Array {
  * when the public key has the wrong length or is a low-order point (the shared secret would be
  * all zeros; OpenSSL refuses it, which the Noise specification allows).
  */
-export function dh (keyPair: X25519KeyPair, remotePublicKey: Uint8Array): Buffer {
+export function dh (keyPair: X25519KeyPair, remotePublicKey: Uint8Array | KeyObject): Buffer {
+  const publicKey = remotePublicKey instanceof Uint8Array ? importX25519PublicKey(remotePublicKey) : remotePublicKey
+  try {
+    return diffieHellman({ privateKey: keyPair.keyObject, publicKey })
+  } catch (err) {
+    throw new InvalidKeyError('X25519 key agreement failed: the remote public key is invalid', { cause: err })
+  }
+}
+
+/**
+ * A raw 32-byte X25519 public key as a node `KeyObject`, for a key that takes part in more than
+ * one agreement. Throws `InvalidKeyError` for a wrong length or a key OpenSSL refuses.
+ */
+export function importX25519PublicKey (remotePublicKey: Uint8Array): KeyObject {
   if (remotePublicKey.byteLength !== DH_BYTES) {
     throw new InvalidKeyError(`An X25519 public key is ${DH_BYTES} bytes, got ${remotePublicKey.byteLength}`)
   }
-  let publicKey: KeyObject
   try {
-    publicKey = createPublicKey({
+    return createPublicKey({
       key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(remotePublicKey.buffer, remotePublicKey.byteOffset, remotePublicKey.byteLength).toString('base64url') },
       format: 'jwk'
     })
-    return diffieHellman({ privateKey: keyPair.keyObject, publicKey })
   } catch (err) {
     throw new InvalidKeyError('X25519 key agreement failed: the remote public key is invalid', { cause: err })
   }

@@ -230,8 +230,12 @@ export function unmarshalECDSAPublicKey (spki: Uint8Array): ECDSAPublicKey {
 /** Generates an ECDSA key on `curve` (default P-256). */
 export function generateECDSAKeyPair (curve: ECDSACurve = 'P-256'): ECDSAPrivateKey {
   const info = CURVES[toECDSACurve(curve)]
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: info.nodeName })
-  return new ECDSAPrivateKey(privateKey)
+  // Taken as DER and imported again rather than used as the generated KeyObject: on Node.js 20,
+  // exporting a freshly generated key as JWK (which the constructor does) can hang the process
+  // when a garbage collection during the export destroys the key's generation job, which then
+  // waits for the lock the export holds.
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: info.nodeName, privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } })
+  return new ECDSAPrivateKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }))
 }
 
 /**

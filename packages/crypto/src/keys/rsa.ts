@@ -174,6 +174,13 @@ export async function generateRSAKeyPair (bits: number = RSA_DEFAULT_BITS): Prom
     throw new InvalidParametersError(`RSA key size must be an integer number of bits, got ${String(bits)}`)
   }
   checkBits(bits, 'key size requested')
-  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 })
-  return new RSAPrivateKey(privateKey)
+  // Taken as DER and imported again (see generateECDSAKeyPair: exporting a freshly generated key
+  // as JWK can hang Node.js 20 when a garbage collection hits during the export).
+  const { privateKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: bits,
+    publicExponent: 0x10001,
+    privateKeyEncoding: { type: 'pkcs8', format: 'der' },
+    publicKeyEncoding: { type: 'spki', format: 'der' }
+  })
+  return new RSAPrivateKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }))
 }
