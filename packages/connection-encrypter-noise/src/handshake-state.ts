@@ -1,8 +1,9 @@
 import { InvalidMessageError, LimitExceededError, StreamStateError } from '@peerkit/interfaces'
 import { CipherState } from './cipher-state.js'
-import { dh, generateX25519KeyPair, hkdf2, sha256 } from './crypto.js'
+import { dh, generateX25519KeyPair, hkdf2, importX25519PublicKey, sha256 } from './crypto.js'
 import { DH_BYTES, HASH_BYTES, MAX_NOISE_MESSAGE_BYTES, NOISE_PROTOCOL_NAME, TAG_BYTES } from './constants.js'
 import type { X25519KeyPair } from './crypto.js'
+import type { KeyObject } from 'node:crypto'
 
 const EMPTY = new Uint8Array(0)
 
@@ -79,8 +80,9 @@ export interface HandshakeStateInit {
   /** Data both sides must agree on, mixed into the handshake hash. Default empty. */
   prologue?: Uint8Array
   /**
-   * Our ephemeral key pair. Only for known-answer tests: leave it out and a fresh one is generated
-   * when the `e` token is written.
+   * Our ephemeral key pair, which must never have been used before: one generated ahead of time,
+   * or a fixed one in known-answer tests. Leave it out and a fresh one is generated when the `e`
+   * token is written.
    */
   ephemeralKeyPair?: X25519KeyPair
 }
@@ -107,6 +109,8 @@ export class XXHandshakeState {
   #e?: X25519KeyPair
   #rs?: Uint8Array
   #re?: Uint8Array
+  /** `#re` imported for X25519 once: it takes part in two agreements (ee, and es or se). */
+  #reKey?: KeyObject
   #index = 0
 
   constructor (init: HandshakeStateInit) {
@@ -224,7 +228,12 @@ export class XXHandshakeState {
           ? [this.#e, this.#rs]
           : [this.#s, this.#re]
     if (ours == null || theirs == null) throw new StreamStateError(`Noise token ${token} needs a key that is not set`)
-    this.#symmetric.mixKey(dh(ours, theirs))
+    if (theirs === this.#re) {
+      this.#reKey ??= importX25519PublicKey(theirs)
+      this.#symmetric.mixKey(dh(ours, this.#reKey))
+    } else {
+      this.#symmetric.mixKey(dh(ours, theirs))
+    }
   }
 
   /** Noise `Split`, oriented for our role. Only after the last message. */

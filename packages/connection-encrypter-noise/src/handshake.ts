@@ -36,8 +36,14 @@ export interface HandshakeParams {
   log: Logger
   /** Remote identities that verified before (see `VerifiedIdentityCache`). */
   identityCache?: VerifiedIdentityCache
-  /** Only for known-answer tests: our ephemeral key pair. */
+  /**
+   * Our ephemeral key pair: one generated ahead of time (see `Noise`), or a fixed one in
+   * known-answer tests. Used for this handshake only. Default: generated when message 1 or 2 is
+   * written.
+   */
   ephemeralKeyPair?: X25519KeyPair
+  /** Called once our first message is on its way, while we wait for the remote's answer. */
+  onFirstMessageSent?: () => void
 }
 
 /** A completed handshake. */
@@ -96,6 +102,7 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
   if (initiator) {
     // -> e
     await send(EMPTY)
+    params.onFirstMessageSent?.()
     // <- e, ee, s, es  (the responder's identity and extensions)
     remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer, params.identityCache)
     log.trace('responder %s proved its identity', remote.peerId.toString())
@@ -109,6 +116,7 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
     if (early.byteLength > 0) log('ignoring %d bytes of payload in the first handshake message', early.byteLength)
     // <- e, ee, s, es
     await send(encodePayload(params.identity, ourExtensions))
+    params.onFirstMessageSent?.()
     // -> s, se
     remote = verifyPayload(await receive(), remoteStaticKey(), params.remotePeer, params.identityCache)
     log.trace('initiator %s proved its identity', remote.peerId.toString())

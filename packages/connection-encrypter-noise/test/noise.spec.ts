@@ -10,6 +10,7 @@ import { XXHandshakeState } from '../src/handshake-state.js'
 import { VerifiedIdentityCache, createLocalIdentity, encodePayload, verifyPayload } from '../src/payload.js'
 import { NoiseHandshakePayload } from '../src/pb/payload.js'
 import { TimerWatch, activeResources, memoryPair, tcpPair } from './fixtures/duplex.js'
+import type { Tap } from './fixtures/duplex.js'
 import type { NoiseExtensions, NoiseInit } from '../src/index.js'
 import type { KeyType, PeerId, PrivateKey, SecureConnectionOptions, SecuredConnection, SecureStream } from '@peerkit/interfaces'
 
@@ -136,6 +137,43 @@ describe('noise', function () {
       assert.throws(() => noise({ staticNoiseKey: new Uint8Array(16) })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ verifiedIdentityCacheSize: -1 })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ verifiedIdentityCacheSize: 1.5 })(ed25519), { name: 'InvalidParametersError' })
+    })
+  })
+
+  describe('ephemeral keys', () => {
+    it('every handshake uses an ephemeral key of its own, on both sides, also when they follow each other at once', async () => {
+      const dialer = noise()(ed25519)
+      const listener = noise()(ed25519b)
+      const initiatorKeys: string[] = []
+      const responderKeys: string[] = []
+      const firstMessageKey = (into: string[]): Tap => {
+        let seen = false
+        return (list) => {
+          if (!seen) {
+            seen = true
+            // Length prefix, then the sender's ephemeral public key in clear.
+            into.push(Buffer.from(list.subarray(2, 34)).toString('hex'))
+          }
+          return list
+        }
+      }
+      for (let i = 0; i < 8; i++) {
+        const [a, b] = memoryPair({ aToB: firstMessageKey(initiatorKeys), bToA: firstMessageKey(responderKeys) })
+        const [out, inb] = await Promise.all([
+          dialer.secureOutbound(a, { remotePeer: ed25519b.peerId }),
+          listener.secureInbound(b)
+        ])
+        await exchange(out.conn, inb.conn, [Uint8Array.of(i)], [Uint8Array.of(i + 1)])
+        // Half of them start before the spare key could be made, half after.
+        if (i % 2 === 0) await new Promise(resolve => setImmediate(resolve))
+      }
+      // Two handshakes at once on the same instances.
+      const pairs = [memoryPair({ aToB: firstMessageKey(initiatorKeys), bToA: firstMessageKey(responderKeys) }),
+        memoryPair({ aToB: firstMessageKey(initiatorKeys), bToA: firstMessageKey(responderKeys) })]
+      await Promise.all(pairs.map(async ([a, b]) => Promise.all([dialer.secureOutbound(a), listener.secureInbound(b)])))
+      assert.equal(initiatorKeys.length, 10)
+      assert.equal(responderKeys.length, 10)
+      assert.equal(new Set([...initiatorKeys, ...responderKeys]).size, 20, 'an ephemeral key was used twice')
     })
   })
 

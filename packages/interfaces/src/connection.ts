@@ -82,7 +82,13 @@ export interface Connection {
    * (and push). Optional: connections that do not implement it negotiate every stream fully.
    */
   setRemoteIdentity?(identity: RemoteIdentity): void
-  /** Graceful close: closes every stream gracefully (bounded by `signal`), then the connection. */
+  /**
+   * Graceful close: closes every stream gracefully (bounded by `signal`), then the connection.
+   * Resolves once our side is done: the muxer's last frames and the end of our write side are
+   * handed to the operating system. It does not wait for the remote to end its side as well; the
+   * transport does that in the background, bounded by its close timeout, before it releases the
+   * socket (a stopping swarm waits for those).
+   */
   close(options?: AbortOptions): Promise<void>
   /** Immediate close: every stream is aborted with `err`. Never throws. */
   abort(err: Error): void

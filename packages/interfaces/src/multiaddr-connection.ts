@@ -11,6 +11,19 @@ export interface MultiaddrConnectionTimeline {
   close?: number
 }
 
+/** Options of `MultiaddrConnection.close()`. */
+export interface MultiaddrConnectionCloseOptions extends AbortOptions {
+  /**
+   * `true` (the default): resolve once the connection is closed, the remote's end of it included
+   * (TCP: the remote's FIN received and the socket released). `false`: resolve once our side is
+   * done, everything written handed to the operating system and our write side ended (TCP: our FIN
+   * queued in the kernel), while the transport keeps waiting, bounded by its close timeout, for the
+   * remote to end its side before it releases the socket. Data still arriving meanwhile is
+   * discarded, not refused, so a remote finishing its writes sees a clean end rather than a reset.
+   */
+  waitForRemote?: boolean
+}
+
 /**
  * A raw, unencrypted, unmultiplexed byte pipe produced by a transport (one per TCP socket).
  * `source` yields received chunks; `sink` writes chunks, applying the socket's backpressure.
@@ -29,8 +42,12 @@ export interface MultiaddrConnection extends Duplex<AsyncGenerator<Uint8Array | 
    * Graceful close: flushes pending writes, ends the write side, and waits for the socket to close,
    * bounded by the transport's close timeout after which the socket is destroyed. Never rejects
    * because the remote misbehaved.
+   *
+   * With `waitForRemote: false` the promise resolves as soon as our side is done (see
+   * `MultiaddrConnectionCloseOptions`); the close goes on, and a later `close()` without the option
+   * waits for the rest. A transport that does not distinguish the two waits for the whole close.
    */
-  close(options?: AbortOptions): Promise<void>
+  close(options?: MultiaddrConnectionCloseOptions): Promise<void>
   /** Destroys the socket at once; pending reads and writes fail with `err`. Never throws. */
   abort(err: Error): void
 }

@@ -154,6 +154,8 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     }))
     // Pending dials reject through the shutdown signal; wait for them to settle.
     await Promise.all([...this.#pendingDials.values()].map(async d => d.promise.catch(() => {})))
+    // Closed connections whose sockets still wait for the remote's end (bounded by the transport).
+    await this.#upgrader.whenReleased()
     this.#connections.clear()
     this.#observed.clear()
     this.#log('stopped')

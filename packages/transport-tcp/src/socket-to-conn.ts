@@ -4,7 +4,7 @@ import { abortReason, logger, offerByteChannel } from '@peerkit/utils'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_KEEP_ALIVE_INITIAL_DELAY, DEFAULT_MAX_READ_BUFFER_BYTES } from './constants.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { AbortOptions, ByteChannel, ByteChannelReceiver, Direction, Logger, MultiaddrConnection, MultiaddrConnectionTimeline, Source } from '@peerkit/interfaces'
+import type { ByteChannel, ByteChannelReceiver, Direction, Logger, MultiaddrConnection, MultiaddrConnectionCloseOptions, MultiaddrConnectionTimeline, Source } from '@peerkit/interfaces'
 import type { Socket } from 'node:net'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
@@ -103,7 +103,8 @@ function checkTimeout (name: string, value: number | undefined, fallback: number
  * - `sink` writes chunks in order, waits for `drain` whenever the socket's write buffer is full,
  *   and half-closes the socket when its source ends. It may be called once.
  * - `close()` ends our side, lets the remote end its side, and destroys the socket after
- *   `closeTimeout`; `abort()` resets the connection at once.
+ *   `closeTimeout`; with `waitForRemote: false` it resolves once our FIN is queued in the kernel
+ *   and the rest goes on without the caller. `abort()` resets the connection at once.
  */
 class TCPMultiaddrConnection implements MultiaddrConnection {
   readonly remoteAddr: Multiaddr
@@ -145,6 +146,9 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   #closed = false
   #closePromise: Promise<void> | undefined
   #onClosed: (() => void) | undefined
+  /** Settles when our side is done after a local close(): FIN queued (`finish`) or socket closed. */
+  #sentPromise: Promise<void> | undefined
+  #onSent: (() => void) | undefined
   readonly #onCloseOption?: (conn: MultiaddrConnection) => void
   #closeTimer: ReturnType<typeof setTimeout> | undefined
 
@@ -282,6 +286,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       else if (this.#closing) waiter.resolve(STOP)
       else waiter.reject(new ConnectionClosedError(`Connection ${this.#name} closed while writing`))
     }
+    this.#onSent?.()
     this.#onClosed?.()
     this.#onCloseOption?.(this)
   }
@@ -292,6 +297,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
   }
 
   #onFinish (): void {
+    this.#onSent?.()
     if (this.#sinkWaiter?.kind === 'finish') this.#wakeSink(undefined)
   }
 
@@ -620,11 +626,13 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
 
   // ---------------------------------------------------------------- lifecycle
 
-  async close (options?: AbortOptions): Promise<void> {
+  async close (options?: MultiaddrConnectionCloseOptions): Promise<void> {
     if (this.#closed) return
     this.#closePromise ??= this.#gracefulClose()
+    // #gracefulClose has set #sentPromise synchronously.
+    const done = options?.waitForRemote === false ? this.#sentPromise ?? this.#closePromise : this.#closePromise
     const signal = options?.signal
-    if (signal == null) return this.#closePromise
+    if (signal == null) return done
     if (signal.aborted) {
       const err = closeAbortReason(signal, this.#name)
       this.abort(err)
@@ -639,7 +647,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
           reject(err)
         }
         signal.addEventListener('abort', onAbort, { once: true })
-        this.#closePromise?.then(resolve, resolve)
+        done.then(resolve, resolve)
       })
     } finally {
       if (onAbort != null) signal.removeEventListener('abort', onAbort)
@@ -650,6 +658,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     this.#closing = true
     this.log('%s: closing', this.#name)
     const closed = new Promise<void>(resolve => { this.#onClosed = resolve })
+    this.#sentPromise = new Promise<void>(resolve => { this.#onSent = resolve })
     // A sink still pulling from its source stops; what it already wrote is flushed below.
     if (this.#sinkWaiter?.kind !== 'finish') this.#wakeSink(STOP)
     // Without an active reader, incoming data would only hold the remote's FIN up.
@@ -661,6 +670,8 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       this.#socket.destroy()
     }, this.#closeTimeout)
     if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
+    // Our side may have ended before (the sink finished): then it is already done.
+    if (this.#socket.writableFinished) this.#onSent?.()
     await closed
   }
 

@@ -147,6 +147,54 @@ describe('toMultiaddrConnection', () => {
     assert.notEqual(conn.timeline.close, undefined)
   })
 
+  it('close({ waitForRemote: false }) resolves once our FIN is out; the socket closes when the remote ends, and close() waits for that', async () => {
+    const { conn, client, peer } = await pair({ closeTimeout: 10_000 })
+    const received = peerReceives(peer)
+    void conn.sink([Uint8Array.of(1, 2, 3)]).catch(() => {})
+    const started = Date.now()
+    await conn.close({ waitForRemote: false })
+    assert.ok(Date.now() - started < 1_000, `close({ waitForRemote: false }) took ${Date.now() - started}ms`)
+    // Everything we wrote and our FIN reach the remote, which has not ended its side yet.
+    assert.deepEqual([...await received], [1, 2, 3])
+    assert.equal(client.writableFinished, true)
+    assert.equal(client.destroyed, false, 'the socket waits for the remote to end its side')
+    assert.equal(conn.timeline.close, undefined)
+    // Data the remote still sends is taken and dropped, not refused with a reset.
+    const peerError = new Promise<Error | undefined>(resolve => {
+      peer.once('error', resolve)
+      peer.once('close', () => { resolve(undefined) })
+    })
+    peer.write(new Uint8Array(100_000))
+    let fullyClosed = false
+    const full = conn.close().then(() => { fullyClosed = true })
+    await delay(30)
+    assert.equal(fullyClosed, false, 'close() without the option resolved before the remote ended its side')
+    peer.end()
+    await full
+    assert.equal(client.destroyed, true)
+    assert.notEqual(conn.timeline.close, undefined)
+    assert.equal(await peerError, undefined, 'the remote saw an error instead of a clean end')
+  })
+
+  it('close({ waitForRemote: false }) is bounded by closeTimeout when our bytes cannot leave', async () => {
+    const { conn, client, peer } = await pair({ closeTimeout: 150 })
+    peer.pause()
+    let pulled = 0
+    void conn.sink((function * () {
+      while (true) {
+        pulled += 65536
+        yield new Uint8Array(65536)
+      }
+    })()).catch(() => {})
+    await waitFor(() => pulled > 0)
+    await delay(50)
+    const started = Date.now()
+    await conn.close({ waitForRemote: false })
+    const took = Date.now() - started
+    assert.ok(took >= 140 && took < 1_000, `close took ${took}ms`)
+    assert.equal(client.destroyed, true)
+  })
+
   it('close() rejects with AbortError and resets the connection when its signal aborts', async () => {
     const { conn, client, peer } = await pair({ closeTimeout: 60_000 })
     peer.pause()

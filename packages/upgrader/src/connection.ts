@@ -75,6 +75,11 @@ export interface ConnectionSettings {
   protocolLists?: Map<string, readonly string[]>
   /** Called once, when the connection has closed (gracefully or not). */
   onClose?(connection: Connection): void
+  /**
+   * Called when a graceful close has resolved before the raw connection finished closing, with
+   * the raw connection's close (which never rejects and is bounded by the transport).
+   */
+  onReleasing?(released: Promise<void>): void
 }
 
 /**
@@ -257,7 +262,13 @@ export class UpgradedConnection implements Connection {
       // Let the muxer's last frames (its GoAway) reach the socket before closing it: closing the
       // raw connection stops its writer, dropping whatever is still on the way.
       await this.#flushed(options)
-      await this.#maConn.close(options)
+      // Done when our side is: everything sent and our write side ended. Waiting for the remote
+      // to end its side too would add a round trip (and the remote's processing) to every close;
+      // the raw connection keeps waiting for it in the background, bounded by its close timeout,
+      // and the upgrader tracks that so that a stopping swarm can wait for it.
+      await this.#maConn.close({ signal: options.signal, waitForRemote: false })
+      const released = this.#maConn.close().catch(() => {})
+      this.#settings.onReleasing?.(released)
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       this.#muxer.abort(error)

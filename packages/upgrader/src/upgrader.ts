@@ -74,6 +74,8 @@ export class Upgrader {
   readonly #log: Logger
   readonly #upgradeTimeout: number
   readonly #connectionSettings: ConnectionSettings
+  /** Raw connections of closed connections still closing (each bounded by its transport's close timeout). */
+  readonly #releasing = new Set<Promise<void>>()
 
   constructor (init: UpgraderInit) {
     if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('At least one connection encrypter is required')
@@ -87,8 +89,22 @@ export class Upgrader {
       outboundStreamNegotiationTimeout: init.outboundStreamNegotiationTimeout ?? 10_000,
       maxProtocolLength: init.maxProtocolLength,
       optimisticAgents: init.optimisticAgents === false ? undefined : (init.optimisticAgents ?? isPeerkitAgent),
-      onClose: init.onConnectionClose
+      onClose: init.onConnectionClose,
+      onReleasing: (released) => {
+        this.#releasing.add(released)
+        void released.finally(() => { this.#releasing.delete(released) })
+      }
     }
+  }
+
+  /**
+   * Resolves once every connection this upgrader made that has closed has also released its
+   * transport. A closed connection's socket may still wait, bounded by the transport's close
+   * timeout, for the remote to end its side (see `Connection.close()`); a swarm that stops waits
+   * here so that nothing is left behind. Never rejects.
+   */
+  async whenReleased (): Promise<void> {
+    while (this.#releasing.size > 0) await Promise.all(this.#releasing)
   }
 
   /** Upgrades a connection we dialled. */

@@ -389,10 +389,54 @@ describe('Upgrader over real TCP', function () {
       const conn = await client.upgradeOutbound(await tcp().dial(addr))
       await conn.close()
       assert.equal(conn.status, 'closed')
+      // close() does not wait for the remote, which may still be setting its muxer up.
+      await until(() => ended.length > 0)
       await ended[0]
       assert.equal((muxers[0] as unknown as { remoteGoAway?: number }).remoteGoAway, 0, 'GoAway (normal termination) received')
     } finally {
       for (const m of muxers) m.abort(new Error('done'))
+      await listener.close({ closeConnections: true })
+    }
+  })
+
+  it('close() resolves once our side is done; the socket is released when the remote ends its side, and whenReleased() waits for it', async () => {
+    // The remote reads everything but keeps its side open until told to end it.
+    let endRemote: (() => void) | undefined
+    const received: Uint8Array[] = []
+    const remoteRaw: MultiaddrConnection[] = []
+    const { listener, addr } = await listen(maConn => {
+      remoteRaw.push(maConn)
+      void (async () => {
+        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        void secured.conn.sink((async function * () {
+          await new Promise<void>(resolve => { endRemote = resolve })
+          yield * []
+        })()).catch(() => {})
+        for await (const chunk of secured.conn.source) received.push(chunk.subarray())
+      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const raw = await tcp({ closeTimeout: 5_000 }).dial(addr)
+      const conn = await client.upgradeOutbound(raw)
+      const started = Date.now()
+      await conn.close()
+      assert.ok(Date.now() - started < 1_000, `close() took ${Date.now() - started} ms: it waited for the remote`)
+      assert.equal(conn.status, 'closed')
+      assert.equal(raw.timeline.close, undefined, 'the socket is still open, waiting for the remote to end its side')
+      let released = false
+      const whenReleased = client.whenReleased().then(() => { released = true })
+      // Our GoAway and FIN reached the remote: its source ended.
+      await until(() => endRemote != null && remoteRaw[0]?.timeline.close === undefined && received.length > 0)
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.equal(released, false, 'whenReleased() resolved before the socket closed')
+      endRemote?.()
+      await whenReleased
+      assert.notEqual(raw.timeline.close, undefined, 'the socket is closed once the remote ended its side')
+      await until(() => remoteRaw[0].timeline.close !== undefined)
+    } finally {
+      endRemote?.()
       await listener.close({ closeConnections: true })
     }
   })
