@@ -167,6 +167,13 @@ describe('interop with js-libp2p', function () {
 
           it('connects with the expected encryption and muxer', async () => {
             await node.hangUp(peerIdFromString(js.info.peerId))
+            // Our close does not wait for the remote's end: let js-libp2p see it before it dials,
+            // or it may hand back the connection it has not yet noticed closing.
+            for (let i = 0; i < 100; i++) {
+              const { connections } = await js.cmd('connections', {}) as unknown as { connections: Array<{ peerId: string }> }
+              if (!connections.some(c => c.peerId === node.id.toString())) break
+              await new Promise(resolve => setTimeout(resolve, 20))
+            }
             const r = await js.cmd('dial', { addr: ourAddr() })
             assert.equal(r.peerId, node.id.toString())
             assert.equal(r.encryption, expectedEncryption)
