@@ -228,12 +228,8 @@ export class XXHandshakeState {
           ? [this.#e, this.#rs]
           : [this.#s, this.#re]
     if (ours == null || theirs == null) throw new StreamStateError(`Noise token ${token} needs a key that is not set`)
-    if (theirs === this.#re) {
-      this.#reKey ??= importX25519PublicKey(theirs)
-      this.#symmetric.mixKey(dh(ours, this.#reKey))
-    } else {
-      this.#symmetric.mixKey(dh(ours, theirs))
-    }
+    const remoteKey = theirs === this.#re ? (this.#reKey ??= importX25519PublicKey(theirs)) : theirs
+    this.#symmetric.mixKey(dh(ours, remoteKey))
   }
 
   /** Noise `Split`, oriented for our role. Only after the last message. */

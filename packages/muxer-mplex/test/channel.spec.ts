@@ -40,6 +40,18 @@ function attach (muxer: MplexMuxer, channel: ByteChannel): { input: Outcome, out
   return { input, output }
 }
 
+/**
+ * An outbound muxer attached to one end of a channel pair, with one stream being read: `remote`
+ * plays the connection, `reading` settles when the stream's source does.
+ */
+function attachedWithStream (): ReturnType<typeof attach> & { remote: ReturnType<typeof channelPair>[0], muxer: MplexMuxer, reading: Outcome } {
+  const [remote] = channelPair()
+  const { muxer } = createSide({ direction: 'outbound' })
+  const outcomes = attach(muxer, remote.channel)
+  const stream: Stream = muxer.newStream()
+  return { ...outcomes, remote, muxer, reading: track(collect(stream.source)) }
+}
+
 describe('mplex over a byte channel', () => {
   it('carries streams both ways, then closes gracefully: our side ended, both outcomes reported', async () => {
     const [a, b] = channelPair()
@@ -83,11 +95,7 @@ describe('mplex over a byte channel', () => {
   })
 
   it('garbage from the remote fails the streams and the output with ProtocolError; the input is reported ended', async () => {
-    const [a] = channelPair()
-    const side = createSide({ direction: 'outbound' })
-    const { input, output } = attach(side.muxer, a.channel)
-    const stream = side.muxer.newStream()
-    const reading = track(collect(stream.source))
+    const { remote: a, input, output, reading } = attachedWithStream()
     // Flag 7 does not exist.
     a.receiver()?.onData(Uint8Array.of(0x07, 0x00))
     await until(() => input.done && output.done && reading.done)
@@ -98,11 +106,7 @@ describe('mplex over a byte channel', () => {
   })
 
   it('the remote ending its side ends the muxer: open streams fail, our side is ended', async () => {
-    const [a] = channelPair()
-    const side = createSide({ direction: 'outbound' })
-    const { input, output } = attach(side.muxer, a.channel)
-    const stream = side.muxer.newStream()
-    const reading = track(collect(stream.source))
+    const { remote: a, input, output, reading } = attachedWithStream()
     a.receiver()?.onEnd()
     await until(() => input.done && output.done && reading.done)
     assert.equal(input.error, undefined)
@@ -112,22 +116,14 @@ describe('mplex over a byte channel', () => {
   })
 
   it('an ending inside a frame, or a failing connection, fails the streams and the output', async () => {
-    const [a] = channelPair()
-    const side = createSide({ direction: 'outbound' })
-    const cut = attach(side.muxer, a.channel)
-    const stream: Stream = side.muxer.newStream()
-    const reading = track(collect(stream.source))
+    const { remote: a, reading, ...cut } = attachedWithStream()
     a.receiver()?.onData(frame(0, Flag.MessageReceiver, 'hello').subarray(0, 4))
     a.receiver()?.onEnd()
     await until(() => cut.input.done && cut.output.done && reading.done)
     assert.ok(cut.output.error instanceof UnexpectedEOFError, String(cut.output.error))
     assert.ok(reading.error instanceof UnexpectedEOFError, String(reading.error))
 
-    const [x] = channelPair()
-    const other = createSide({ direction: 'outbound' })
-    const failed = attach(other.muxer, x.channel)
-    const otherStream = other.muxer.newStream()
-    const otherReading = track(collect(otherStream.source))
+    const { remote: x, muxer: otherMuxer, reading: otherReading, ...failed } = attachedWithStream()
     const reset = new Error('ECONNRESET')
     x.receiver()?.onError(reset)
     await until(() => failed.input.done && failed.output.done && otherReading.done)
@@ -136,7 +132,7 @@ describe('mplex over a byte channel', () => {
     assert.equal((otherReading.error as Error).cause, reset)
     // Nothing more is taken after the failure.
     x.receiver()?.onData(frame(0, Flag.MessageReceiver, 'late'))
-    assert.equal(other.muxer.streams.length, 0)
+    assert.equal(otherMuxer.streams.length, 0)
   })
 
   it('abort before or after attaching reports both ends once, with the abort error on the output', async () => {
