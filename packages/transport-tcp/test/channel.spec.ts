@@ -232,6 +232,36 @@ describe('dialled connections reading into the shared buffer', () => {
       server.close()
     }
   })
+  it('reads a backlog in reads larger than the 64 KiB Node reads into by default', async function () {
+    this.timeout(10_000)
+    const backlog = 1024 * 1024
+    const server = net.createServer({ allowHalfOpen: true }, socket => {
+      socket.on('error', () => {})
+      socket.write(Buffer.alloc(backlog, 7))
+      // Keep the event loop busy while the kernel queues the bytes for the reader.
+      const until = Date.now() + 50
+      while (Date.now() < until) { /* busy */ }
+      socket.end()
+    })
+    await new Promise<void>(resolve => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
+    const addr = multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`)
+    try {
+      const conn = await tcp().dial(addr)
+      const channel = claimByteChannel(conn)
+      assert.ok(channel != null)
+      const reads: number[] = []
+      await new Promise<void>((resolve, reject) => {
+        channel.attach({ transientData: true, onData: (d) => { reads.push(d.byteLength) }, onEnd: resolve, onError: reject, onDrain: () => {} })
+      })
+      assert.equal(reads.reduce((a, b) => a + b, 0), backlog)
+      const largest = Math.max(...reads)
+      assert.ok(largest > 64 * 1024, `a read larger than 64 KiB (largest ${largest} of ${reads.length} reads)`)
+      assert.ok(largest <= sharedReadOption().buffer.byteLength, 'no read larger than the shared buffer')
+      conn.abort(new Error('done'))
+    } finally {
+      server.close()
+    }
+  })
 })
 
 describe('accepted connections reading into the shared buffer', () => {
