@@ -16,6 +16,22 @@ export interface SealedMessage {
 }
 
 /**
+ * One message being decrypted as its ciphertext arrives (see `CipherState.beginOpen`): `update`
+ * decrypts the next piece and returns its plaintext, which must not be used before `finish`
+ * verified the tag.
+ */
+export interface MessageOpener {
+  /** Decrypts the next piece of ciphertext; the input may be reused once this returns. */
+  update(ciphertext: Uint8Array): Uint8Array
+  /**
+   * Verifies the 16-byte tag over everything given to `update` and moves the nonce on. Throws
+   * `DecryptionError` (the nonce stays) when it does not verify: then nothing `update` returned may
+   * be used.
+   */
+  finish(tag: Uint8Array): void
+}
+
+/**
  * The Noise `CipherState`: a ChaCha20-Poly1305 key `k` and a 64-bit message counter `n`.
  *
  * The nonce is 32 zero bits followed by `n` as a little-endian 64-bit integer. Nonce 2^64-1 is
@@ -168,6 +184,38 @@ export class CipherState {
     }
     const end = ciphertext.byteLength - TAG_BYTES
     return this.open(ciphertext.subarray(0, end), ciphertext.subarray(end), ad) as Uint8Array
+  }
+
+  /**
+   * Starts decrypting one message whose ciphertext arrives in pieces, without keeping them: each
+   * piece is decrypted as it comes (`update`), the tag checked at the end (`finish`). Until
+   * `finish` succeeds no other message may be opened or sealed with this state: the nonce is the
+   * one of this message. Used for a message that straddles reads into a reused buffer, so the
+   * ciphertext kept so far need not be copied.
+   */
+  beginOpen (): MessageOpener {
+    const key = this.#requireKey()
+    this.#checkNonce()
+    const nonce = this.nonce
+    const decipher = createDecipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+    let finished = false
+    return {
+      update: (ciphertext) => {
+        if (finished) throw new InvalidParametersError('The Noise message was already finished')
+        return decipher.update(ciphertext)
+      },
+      finish: (tag) => {
+        if (finished) throw new InvalidParametersError('The Noise message was already finished')
+        try {
+          decipher.setAuthTag(tag)
+          decipher.final()
+        } catch (err) {
+          throw new DecryptionError(`Failed to authenticate the Noise message with nonce ${nonce}`, { cause: err })
+        }
+        finished = true
+        this.#increment()
+      }
+    }
   }
 
   #requireKey (): Buffer {

@@ -5,7 +5,7 @@
 import { InvalidMessageError, InvalidParametersError, UnexpectedEOFError } from '@peerkit/interfaces'
 import { Uint8ArrayList, isUint8ArrayList } from 'uint8arraylist'
 import { LENGTH_PREFIX_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './constants.js'
-import type { CipherState } from './cipher-state.js'
+import type { CipherState, MessageOpener } from './cipher-state.js'
 import type { ByteChannel, ByteChannelReceiver, Source } from '@peerkit/interfaces'
 
 /** Frames whose plaintext is at most this long are emitted as one contiguous buffer. */
@@ -97,14 +97,19 @@ export class FrameDecoder {
    */
   #owned = 0
   #error?: Error
+  /**
+   * The message being decrypted as it arrives (see `detachInput`): its plaintext so far (not to be
+   * released before the tag verifies), the ciphertext bytes still to come, and its tag as received.
+   */
+  #streaming?: StreamingMessage
 
   constructor (cipher: CipherState) {
     this.#cipher = cipher
   }
 
-  /** Bytes held back because they do not form a complete message yet. */
+  /** Bytes received of messages not complete yet (held back, or decrypted and awaiting their tag). */
   get buffered (): number {
-    return this.#bytes
+    return this.#bytes + (this.#streaming?.received ?? 0)
   }
 
   /**
@@ -121,12 +126,17 @@ export class FrameDecoder {
       }
       return this.#decodeQueued()
     } catch (err) {
-      this.#error = err instanceof Error ? err : new Error(String(err))
-      this.#chunks = []
-      this.#bytes = 0
-      this.#owned = 0
-      throw this.#error
+      throw this.#fail(err)
     }
+  }
+
+  #fail (err: unknown): Error {
+    this.#error = err instanceof Error ? err : new Error(String(err))
+    this.#chunks = []
+    this.#bytes = 0
+    this.#owned = 0
+    this.#streaming = undefined
+    return this.#error
   }
 
   /**
@@ -135,6 +145,16 @@ export class FrameDecoder {
    * earlier call copied is kept as it is.
    */
   detachInput (): void {
+    if (this.#error != null) return
+    // The start of a message is decrypted now rather than copied: its plaintext is the cipher's
+    // own output, so nothing of the input has to be kept but at most the first length byte.
+    if (this.#streaming == null && this.#bytes >= LENGTH_PREFIX_BYTES && this.#chunks.length > this.#owned) {
+      try {
+        this.#startStreaming()
+      } catch (err) {
+        throw this.#fail(err)
+      }
+    }
     const chunks = this.#chunks
     if (chunks.length > this.#owned) {
       const received = chunks.splice(this.#owned)
@@ -159,6 +179,12 @@ export class FrameDecoder {
         if (out instanceof Uint8Array) out = new Uint8ArrayList(out)
         out.append(plaintext)
       }
+    }
+
+    if (this.#streaming != null) {
+      const plaintext = this.#continueStreaming()
+      if (plaintext == null) return undefined
+      emit(plaintext)
     }
 
     while (this.#bytes >= LENGTH_PREFIX_BYTES) {
@@ -186,6 +212,52 @@ export class FrameDecoder {
       emit(this.#cipher.open(ciphertext.length === 1 ? ciphertext[0] : ciphertext, tag))
     }
     return out
+  }
+
+  /** Takes the length prefix of the (incomplete) message at the front and feeds what is queued of it. */
+  #startStreaming (): void {
+    const length = (this.#byteAt(0) << 8) | this.#byteAt(1)
+    checkLength(length)
+    // A complete message is decode()'s to decrypt, not ours.
+    if (this.#bytes >= LENGTH_PREFIX_BYTES + length) return
+    this.#take(LENGTH_PREFIX_BYTES)
+    this.#streaming = {
+      opener: this.#cipher.beginOpen(),
+      plaintext: [],
+      ciphertextLeft: length - TAG_BYTES,
+      tag: Buffer.allocUnsafe(TAG_BYTES),
+      tagReceived: 0,
+      received: LENGTH_PREFIX_BYTES
+    }
+    this.#continueStreaming()
+  }
+
+  /**
+   * Feeds the streaming message what is queued of it: ciphertext to the cipher, tag bytes to a copy.
+   * Returns its plaintext once the tag verified (and ends the streaming), `undefined` while more is
+   * to come.
+   */
+  #continueStreaming (): Uint8Array | Uint8ArrayList | undefined {
+    const m = this.#streaming as StreamingMessage
+    if (m.ciphertextLeft > 0 && this.#bytes > 0) {
+      const n = Math.min(m.ciphertextLeft, this.#bytes)
+      for (const piece of this.#take(n)) m.plaintext.push(m.opener.update(piece))
+      m.ciphertextLeft -= n
+      m.received += n
+    }
+    if (m.ciphertextLeft === 0 && this.#bytes > 0) {
+      const n = Math.min(TAG_BYTES - m.tagReceived, this.#bytes)
+      for (const piece of this.#take(n)) {
+        m.tag.set(piece, m.tagReceived)
+        m.tagReceived += piece.byteLength
+      }
+      m.received += n
+    }
+    if (m.tagReceived < TAG_BYTES) return undefined
+    m.opener.finish(m.tag)
+    this.#streaming = undefined
+    const pieces = m.plaintext.filter(p => p.byteLength > 0)
+    return pieces.length === 1 ? pieces[0] : new Uint8ArrayList(...pieces)
   }
 
   #byteAt (index: number): number {
@@ -230,6 +302,17 @@ export class FrameDecoder {
     }
     return offset
   }
+}
+
+/** A message decrypted piece by piece as it arrives (`FrameDecoder#streaming`). */
+interface StreamingMessage {
+  readonly opener: MessageOpener
+  readonly plaintext: Uint8Array[]
+  ciphertextLeft: number
+  readonly tag: Buffer
+  tagReceived: number
+  /** Bytes of the message received so far, length prefix included. */
+  received: number
 }
 
 function checkLength (length: number): void {

@@ -122,6 +122,69 @@ describe('NoiseByteChannel', () => {
     assert.deepEqual(r.events, [])
   })
 
+  /** Feeds `wire` to `channel`'s receiver in reads of `sizes` (cycled) through one buffer trashed after each read. */
+  function feedTransient (receiver: ByteChannelReceiver, wire: Uint8Array, sizes: number[], upTo = wire.byteLength): void {
+    const shared = Buffer.alloc(Math.max(...sizes))
+    for (let offset = 0, i = 0; offset < upTo; i++) {
+      const n = Math.min(sizes[i % sizes.length], upTo - offset)
+      shared.set(wire.subarray(offset, offset + n))
+      receiver.onData(shared.subarray(0, n))
+      shared.fill(0xee)
+      offset += n
+    }
+  }
+
+  it('a tampered message straddling reads fails the receiver with DecryptionError, and none of it is delivered', () => {
+    const send = new CipherState(KEY)
+    const plaintext = randomBytes(3 * 65_519)
+    const wire = Buffer.from(encryptChunk(send, plaintext)?.subarray() ?? new Uint8Array(0))
+    // Messages sit at 0, 65,537 and 131,074; reads of 50,000 bytes split each of them.
+    for (const index of [65_537 + 10, 65_537 + 60_000, 2 * 65_537 - 1]) {
+      const tampered = Buffer.from(wire)
+      tampered[index] ^= 0x01
+      const raw = rawChannel()
+      const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+      const r = recorder()
+      channel.attach(r)
+      feedTransient(raw.receiver(), tampered, [50_000])
+      assert.deepEqual(r.events, ['error'], `byte ${index}`)
+      assert.ok(r.errors[0] instanceof DecryptionError)
+      assert.equal(r.data.byteLength, 65_519, 'only the first message, which verified, was delivered')
+      assert.deepEqual(Buffer.from(r.data.subarray()), plaintext.subarray(0, 65_519))
+    }
+  })
+
+  it('a message whose tag arrives over several reads is delivered once the last tag byte is in', () => {
+    const plaintext = randomBytes(1000)
+    const wire = Buffer.from(encryptChunk(new CipherState(KEY), plaintext)?.subarray() ?? new Uint8Array(0))
+    const raw = rawChannel()
+    const decoder = new FrameDecoder(new CipherState(KEY))
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), decoder)
+    const r = recorder()
+    channel.attach(r)
+    // 2 + 1000 bytes of ciphertext + 7 tag bytes, then the tag byte by byte.
+    feedTransient(raw.receiver(), wire, [1009, 1, 1, 1, 1, 1, 1, 1, 1, 1], wire.byteLength - 1)
+    assert.equal(r.data.byteLength, 0, 'nothing before the tag is complete')
+    assert.equal(decoder.buffered, wire.byteLength - 1, 'the bytes received of the message are counted')
+    feedTransient(raw.receiver(), wire.subarray(wire.byteLength - 1), [1])
+    assert.deepEqual(Buffer.from(r.data.subarray()), plaintext)
+    assert.equal(decoder.buffered, 0)
+  })
+
+  it('an end inside a message that straddles reads fails the receiver with UnexpectedEOFError counting what arrived', () => {
+    const wire = Buffer.from(encryptChunk(new CipherState(KEY), randomBytes(10_000))?.subarray() ?? new Uint8Array(0))
+    const raw = rawChannel()
+    const channel = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r = recorder()
+    channel.attach(r)
+    feedTransient(raw.receiver(), wire, [3000], 9000)
+    raw.receiver().onEnd()
+    assert.deepEqual(r.events, ['error'])
+    assert.ok(r.errors[0] instanceof UnexpectedEOFError)
+    assert.match(r.errors[0].message, /9000 bytes of it received/)
+    assert.equal(r.data.byteLength, 0)
+  })
+
   it('a tampered message fails the receiver with DecryptionError, and nothing more is delivered', () => {
     const send = new CipherState(KEY)
     const frames = encryptChunk(send, Buffer.from('one'))

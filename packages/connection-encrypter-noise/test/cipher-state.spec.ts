@@ -145,6 +145,45 @@ describe('CipherState', () => {
     assert.throws(() => new CipherState(key).decryptWithAd(ad, sealed.subarray(0, 15)), { name: 'DecryptionError' })
   })
 
+  it('beginOpen decrypts a message piece by piece as it arrives, and checks its tag at the end', () => {
+    const key = fromHex(RFC_A_5.key)
+    const sender = new CipherState(key)
+    sender.setNonce(RFC_A_5.counter)
+    const { ciphertext, tag } = sender.seal(text(RFC_A_5.plaintext))
+    const bytes = Buffer.from(ciphertext as Uint8Array)
+    const receiver = new CipherState(key)
+    receiver.setNonce(RFC_A_5.counter)
+    const opener = receiver.beginOpen()
+    // Each piece from one reused buffer, trashed after the call.
+    const scratch = Buffer.alloc(bytes.byteLength)
+    const out: Uint8Array[] = []
+    for (const [start, end] of [[0, 1], [1, 100], [100, bytes.byteLength]]) {
+      scratch.set(bytes.subarray(start, end))
+      out.push(opener.update(scratch.subarray(0, end - start)))
+      scratch.fill(0xee)
+    }
+    assert.equal(receiver.nonce, RFC_A_5.counter, 'the nonce moves only once the tag verified')
+    opener.finish(tag)
+    assert.equal(receiver.nonce, RFC_A_5.counter + 1n)
+    assert.equal(new TextDecoder().decode(Buffer.concat(out)), RFC_A_5.plaintext)
+    assert.throws(() => opener.finish(tag), { name: 'InvalidParametersError' }, 'a message is finished once')
+  })
+
+  it('beginOpen throws DecryptionError for a tampered message, without consuming the nonce', () => {
+    const key = fromHex(RFC_A_5.key)
+    const { ciphertext, tag } = new CipherState(key).seal(text('attack at dawn'))
+    const tampered = Uint8Array.from(ciphertext as Uint8Array)
+    tampered[3] ^= 0x01
+    for (const [body, mac] of [[tampered, tag], [ciphertext as Uint8Array, Uint8Array.from(tag, (b, i) => i === 0 ? b ^ 1 : b)]]) {
+      const cs = new CipherState(key)
+      const opener = cs.beginOpen()
+      opener.update(body.subarray(0, 5))
+      opener.update(body.subarray(5))
+      assert.throws(() => { opener.finish(mac) }, { name: 'DecryptionError' })
+      assert.equal(cs.nonce, 0n)
+    }
+  })
+
   it('rejects keys that are not 32 bytes', () => {
     assert.throws(() => new CipherState(new Uint8Array(16)), { name: 'InvalidParametersError' })
   })
