@@ -140,6 +140,7 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     for (const maConn of this.#pendingInbound) maConn.abort(new AbortError('The swarm is stopping'))
     this.#pendingInbound.clear()
     const closeTimeout = this.#init.closeTimeout ?? 2_000
+    const deadline = Date.now() + closeTimeout
     const all = [...this.#connections.values()].flat()
     await Promise.all(all.map(async conn => {
       const signal = anySignal([], closeTimeout, 'connection close')
@@ -154,8 +155,14 @@ export class DefaultSwarm extends TypedEventEmitter<SwarmEvents & Record<string,
     }))
     // Pending dials reject through the shutdown signal; wait for them to settle.
     await Promise.all([...this.#pendingDials.values()].map(async d => d.promise.catch(() => {})))
-    // Closed connections whose sockets still wait for the remote's end (bounded by the transport).
-    await this.#upgrader.whenReleased()
+    // Closed connections whose sockets still wait for the remote's end: bounded by the transport's
+    // close timeout, and by ours (what is left at our deadline is aborted).
+    const released = anySignal([], Math.max(1, deadline - Date.now()), 'releasing closed connections')
+    try {
+      await this.#upgrader.whenReleased({ signal: released })
+    } finally {
+      released.clear()
+    }
     this.#connections.clear()
     this.#observed.clear()
     this.#log('stopped')

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { AbortError, DialError, NotStartedError } from '@peerkit/interfaces'
+import { noise } from '@peerkit/connection-encrypter-noise'
+import { generateKeyPair } from '@peerkit/crypto'
+import { handle as mssHandle } from '@peerkit/multistream-select'
+import { peerIdFromPrivateKey } from '@peerkit/peer-id'
+import { tcp } from '@peerkit/transport-tcp'
 import { ResourceTracker, activeResources, bytes, createPeer, echo, mssMessage, rawSocket, roundTrip, silentServer, socketClosed, stopAll, until } from './fixtures.js'
-import type { Connection, PeerId, Stream } from '@peerkit/interfaces'
+import type { Connection, MultiaddrConnection, PeerId, SecureStream, Stream } from '@peerkit/interfaces'
 
 /** Lets async_hooks deliver pending destroy notifications. */
 async function flushDestroyHooks (): Promise<void> {
@@ -100,6 +105,48 @@ describe('lifecycle', () => {
     assert.deepEqual(a.swarm.getMultiaddrs(), [])
     await flushDestroyHooks()
     assert.equal(activeResources().get('TCPServerWrap') ?? 0, servers, 'no server socket left open')
+  })
+
+  it('stop() is bounded by its closeTimeout when sockets would wait longer for remotes that never end their side', async () => {
+    // A bare Noise + yamux listener that reads everything but never ends its side.
+    const key = await generateKeyPair('Ed25519')
+    const remoteId = peerIdFromPrivateKey(key)
+    const listener = tcp().createListener({})
+    const accepted: MultiaddrConnection[] = []
+    listener.addEventListener('connection', (evt) => {
+      const maConn = (evt as CustomEvent<MultiaddrConnection>).detail
+      accepted.push(maConn)
+      void (async () => {
+        const { stream } = await mssHandle(maConn as unknown as SecureStream, ['/noise'])
+        const secured = await noise()({ privateKey: key, peerId: remoteId }).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        void secured.conn.sink((async function * () {
+          await new Promise(() => {})
+          yield * []
+        })()).catch(() => {})
+        for await (const _ of secured.conn.source) { /* drain */ }
+      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+    })
+    await listener.listen(multiaddr('/ip4/127.0.0.1/tcp/0'))
+    const tracker = new ResourceTracker().start()
+    try {
+      const a = await createPeer({ listen: false, init: { closeTimeout: 300, transports: [tcp({ closeTimeout: 20_000 })] } })
+      const target = listener.getAddrs()[0].encapsulate(`/p2p/${remoteId.toString()}`)
+      const conns = [await a.swarm.dial(target), await a.swarm.dial(target, { force: true })]
+      assert.notEqual(conns[0], conns[1])
+      const started = Date.now()
+      await a.swarm.stop()
+      const took = Date.now() - started
+      assert.ok(took < 3_000, `stop() took ${took} ms: it should end at its 300 ms close timeout, not the transport's 20 s`)
+      for (const c of conns) assert.equal(c.status, 'closed')
+      await flushDestroyHooks()
+      // Our two sockets are gone; the remote's two (which it never closes) are all that is left.
+      assert.equal(accepted.length, 2)
+      assert.equal(tracker.alive().filter(t => t === 'TCPWRAP').length, 2, tracker.describe())
+    } finally {
+      tracker.stop()
+      for (const m of accepted) m.abort(new Error('done'))
+      await listener.close({ closeConnections: true })
+    }
   })
 
   it('can be started again after stop()', async () => {

@@ -77,9 +77,10 @@ export interface ConnectionSettings {
   onClose?(connection: Connection): void
   /**
    * Called when a graceful close has resolved before the raw connection finished closing, with
-   * the raw connection's close (which never rejects and is bounded by the transport).
+   * the raw connection's close (which never rejects and is bounded by the transport) and a way to
+   * cut it short (aborts the raw connection).
    */
-  onReleasing?(released: Promise<void>): void
+  onReleasing?(released: Promise<void>, abort: (err: Error) => void): void
 }
 
 /**
@@ -268,7 +269,7 @@ export class UpgradedConnection implements Connection {
       // and the upgrader tracks that so that a stopping swarm can wait for it.
       await this.#maConn.close({ signal: options.signal, waitForRemote: false })
       const released = this.#maConn.close().catch(() => {})
-      this.#settings.onReleasing?.(released)
+      this.#settings.onReleasing?.(released, (err) => { this.#maConn.abort(err) })
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
       this.#muxer.abort(error)

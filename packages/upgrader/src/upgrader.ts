@@ -1,4 +1,4 @@
-import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError, attachByteChannel } from '@peerkit/interfaces'
+import { AbortError, ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError, attachByteChannel } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
 import { anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
@@ -74,8 +74,11 @@ export class Upgrader {
   readonly #log: Logger
   readonly #upgradeTimeout: number
   readonly #connectionSettings: ConnectionSettings
-  /** Raw connections of closed connections still closing (each bounded by its transport's close timeout). */
-  readonly #releasing = new Set<Promise<void>>()
+  /**
+   * Raw connections of closed connections still closing (each bounded by its transport's close
+   * timeout): their close, and how to cut it short.
+   */
+  readonly #releasing = new Map<Promise<void>, (err: Error) => void>()
 
   constructor (init: UpgraderInit) {
     if (init.connectionEncrypters.length === 0) throw new InvalidParametersError('At least one connection encrypter is required')
@@ -90,8 +93,8 @@ export class Upgrader {
       maxProtocolLength: init.maxProtocolLength,
       optimisticAgents: init.optimisticAgents === false ? undefined : (init.optimisticAgents ?? isPeerkitAgent),
       onClose: init.onConnectionClose,
-      onReleasing: (released) => {
-        this.#releasing.add(released)
+      onReleasing: (released, abort) => {
+        this.#releasing.set(released, abort)
         void released.finally(() => { this.#releasing.delete(released) })
       }
     }
@@ -102,9 +105,30 @@ export class Upgrader {
    * transport. A closed connection's socket may still wait, bounded by the transport's close
    * timeout, for the remote to end its side (see `Connection.close()`); a swarm that stops waits
    * here so that nothing is left behind. Never rejects.
+   *
+   * When `options.signal` aborts first, the raw connections still waiting are aborted (their
+   * sockets destroyed) and this resolves once they have closed: a caller with a deadline of its own
+   * need not wait for the transport's.
    */
-  async whenReleased (): Promise<void> {
-    while (this.#releasing.size > 0) await Promise.all(this.#releasing)
+  async whenReleased (options: AbortOptions = {}): Promise<void> {
+    const { signal } = options
+    let cut = false
+    const cutShort = (): void => {
+      cut = true
+      const reason = signal?.reason instanceof Error ? signal.reason : new AbortError('Waiting for connections to release their transport was aborted')
+      for (const abort of this.#releasing.values()) abort(reason)
+    }
+    if (signal?.aborted === true) cutShort()
+    else signal?.addEventListener('abort', cutShort, { once: true })
+    try {
+      while (this.#releasing.size > 0) {
+        // Released after the cut: aborted at once too.
+        if (cut) cutShort()
+        await Promise.all(this.#releasing.keys())
+      }
+    } finally {
+      signal?.removeEventListener('abort', cutShort)
+    }
   }
 
   /** Upgrades a connection we dialled. */

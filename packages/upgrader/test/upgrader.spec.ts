@@ -441,6 +441,38 @@ describe('Upgrader over real TCP', function () {
     }
   })
 
+  it('whenReleased({ signal }) cuts short the wait for a remote that does not end its side: the sockets are aborted', async () => {
+    let endRemote: (() => void) | undefined
+    const { listener, addr } = await listen(maConn => {
+      void (async () => {
+        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+        void secured.conn.sink((async function * () {
+          await new Promise<void>(resolve => { endRemote = resolve })
+          yield * []
+        })()).catch(() => {})
+        for await (const _ of secured.conn.source) { /* drain */ }
+      })().catch(() => {})
+    })
+    const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
+    try {
+      const raws = await Promise.all([0, 1].map(async () => tcp({ closeTimeout: 10_000 }).dial(addr)))
+      const conns = await Promise.all(raws.map(async raw => client.upgradeOutbound(raw)))
+      await Promise.all(conns.map(async conn => { await conn.close() }))
+      assert.ok(raws.every(raw => raw.timeline.close === undefined), 'the sockets wait for the remote to end its side')
+      const started = Date.now()
+      await client.whenReleased({ signal: AbortSignal.timeout(100) })
+      const took = Date.now() - started
+      assert.ok(took >= 90 && took < 2_000, `whenReleased() took ${took} ms: it should end at the signal, not the 10 s close timeout`)
+      assert.ok(raws.every(raw => raw.timeline.close !== undefined), 'the sockets are closed')
+      // Already aborted: returns at once, with nothing left.
+      await client.whenReleased({ signal: AbortSignal.abort() })
+    } finally {
+      endRemote?.()
+      await listener.close({ closeConnections: true })
+    }
+  })
+
   it('closes the connection when the remote goes away, aborting its streams', async () => {
     const inbound: Promise<Connection>[] = []
     const closed: Connection[] = []
