@@ -1,4 +1,4 @@
-import { KeyObject, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { AsnConvert } from '@peculiar/asn1-schema'
 import { Version } from '@peculiar/asn1-x509'
 import { publicKeyFromProtobuf, publicKeyToProtobuf } from '@peerkit/crypto'
@@ -103,8 +103,18 @@ export async function generateCertificate (identity: PrivateKey, options: Genera
   return {
     certificate,
     certificatePem: cert.toString('pem'),
-    privateKeyPem: KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString()
+    // Exported through WebCrypto (a job off the main thread), not `KeyObject.export()`: on Node.js
+    // 20 a main-thread export of a freshly generated key can deadlock when a garbage collection
+    // during it destroys the key's generation job (see the Noise package's key generation).
+    privateKeyPem: pkcs8Pem(new Uint8Array(await subtle.exportKey('pkcs8', keys.privateKey)))
   }
+}
+
+/** PEM ("PRIVATE KEY") text of a PKCS#8 DER private key. */
+function pkcs8Pem (der: Uint8Array): string {
+  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64')
+  const lines = base64.match(/.{1,64}/g) ?? []
+  return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`
 }
 
 /** X509Certificate with access to the parsed ASN.1 structure the checks below need. */

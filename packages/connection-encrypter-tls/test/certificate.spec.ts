@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { generateCertificate as jsGenerateCertificate, verifyPeerCertificate as jsVerifyPeerCertificate } from '@libp2p/tls/utils'
 import { generateKeyPair, publicKeyToProtobuf } from '@peerkit/crypto'
 import { HandshakeError } from '@peerkit/interfaces'
@@ -85,6 +86,10 @@ describe('certificates', function () {
         assert.ok(peerId.publicKey?.equals(key(type).publicKey))
         assert.match(generated.certificatePem, /^-----BEGIN CERTIFICATE-----/)
         assert.match(generated.privateKeyPem, /^-----BEGIN PRIVATE KEY-----/)
+        // The private key is the certificate's: its public half is the certificate's key.
+        const privateKey = createPrivateKey(generated.privateKeyPem)
+        const certKey = new X509Certificate(generated.certificatePem).publicKey
+        assert.deepEqual(createPublicKey(privateKey).export({ format: 'der', type: 'spki' }), certKey.export({ format: 'der', type: 'spki' }))
       })
     }
 
