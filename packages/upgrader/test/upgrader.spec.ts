@@ -70,6 +70,29 @@ async function listenBare (identity: Identity, use: (secured: SecureStream) => P
   })
 }
 
+/**
+ * A bare Noise listener (as `identity`) whose remote side reads everything but keeps its own side open
+ * until `endRemote()`: a peer that does not answer our FIN with its own.
+ */
+async function listenHalfOpen (identity: Identity): Promise<{ listener: Listener, addr: ReturnType<typeof multiaddr>, endRemote: () => void, received: Uint8Array[], remoteRaw: MultiaddrConnection[] }> {
+  const ends: Array<() => void> = []
+  const received: Uint8Array[] = []
+  const remoteRaw: MultiaddrConnection[] = []
+  const { listener, addr } = await listen(maConn => {
+    remoteRaw.push(maConn)
+    void (async () => {
+      const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
+      const secured = await noise()(identity).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
+      void secured.conn.sink((async function * () {
+        await new Promise<void>(resolve => { ends.push(resolve) })
+        yield * []
+      })()).catch(() => {})
+      for await (const chunk of secured.conn.source) received.push(chunk.subarray())
+    })().catch(() => { maConn.abort(new Error('bare listener failed')) })
+  })
+  return { listener, addr, endRemote: () => { for (const end of ends.splice(0)) end() }, received, remoteRaw }
+}
+
 async function exchange (conn: Connection, protocol: string, data: Uint8Array): Promise<Uint8Array> {
   const stream = await conn.newStream(protocol)
   const out = new Uint8ArrayList()
@@ -401,21 +424,7 @@ describe('Upgrader over real TCP', function () {
 
   it('close() resolves once our side is done; the socket is released when the remote ends its side, and whenReleased() waits for it', async () => {
     // The remote reads everything but keeps its side open until told to end it.
-    let endRemote: (() => void) | undefined
-    const received: Uint8Array[] = []
-    const remoteRaw: MultiaddrConnection[] = []
-    const { listener, addr } = await listen(maConn => {
-      remoteRaw.push(maConn)
-      void (async () => {
-        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
-        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
-        void secured.conn.sink((async function * () {
-          await new Promise<void>(resolve => { endRemote = resolve })
-          yield * []
-        })()).catch(() => {})
-        for await (const chunk of secured.conn.source) received.push(chunk.subarray())
-      })().catch(() => { maConn.abort(new Error('bare listener failed')) })
-    })
+    const { listener, addr, endRemote, received, remoteRaw } = await listenHalfOpen(b)
     const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
     try {
       const raw = await tcp({ closeTimeout: 5_000 }).dial(addr)
@@ -428,32 +437,21 @@ describe('Upgrader over real TCP', function () {
       let released = false
       const whenReleased = client.whenReleased().then(() => { released = true })
       // Our GoAway and FIN reached the remote: its source ended.
-      await until(() => endRemote != null && remoteRaw[0]?.timeline.close === undefined && received.length > 0)
+      await until(() => remoteRaw[0]?.timeline.close === undefined && received.length > 0)
       await new Promise(resolve => setTimeout(resolve, 50))
       assert.equal(released, false, 'whenReleased() resolved before the socket closed')
-      endRemote?.()
+      endRemote()
       await whenReleased
       assert.notEqual(raw.timeline.close, undefined, 'the socket is closed once the remote ended its side')
       await until(() => remoteRaw[0].timeline.close !== undefined)
     } finally {
-      endRemote?.()
+      endRemote()
       await listener.close({ closeConnections: true })
     }
   })
 
   it('whenReleased({ signal }) cuts short the wait for a remote that does not end its side: the sockets are aborted', async () => {
-    let endRemote: (() => void) | undefined
-    const { listener, addr } = await listen(maConn => {
-      void (async () => {
-        const { stream } = await mssHandle(maConn as SecureStream, ['/noise'])
-        const secured = await noise()(b).secureInbound(stream, { streamMuxers: ['/yamux/1.0.0'] })
-        void secured.conn.sink((async function * () {
-          await new Promise<void>(resolve => { endRemote = resolve })
-          yield * []
-        })()).catch(() => {})
-        for await (const _ of secured.conn.source) { /* drain */ }
-      })().catch(() => {})
-    })
+    const { listener, addr, endRemote } = await listenHalfOpen(b)
     const client = new Upgrader({ connectionEncrypters: [noise()(a)], streamMuxers: [yamux()] })
     try {
       const raws = await Promise.all([0, 1].map(async () => tcp({ closeTimeout: 10_000 }).dial(addr)))
@@ -468,7 +466,7 @@ describe('Upgrader over real TCP', function () {
       // Already aborted: returns at once, with nothing left.
       await client.whenReleased({ signal: AbortSignal.abort() })
     } finally {
-      endRemote?.()
+      endRemote()
       await listener.close({ closeConnections: true })
     }
   })
