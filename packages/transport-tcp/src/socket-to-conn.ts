@@ -730,9 +730,8 @@ function closeAbortReason (signal: AbortSignal, name: string): Error {
  * Size of the read buffer shared by our sockets. Node reads into a new 64 KiB buffer otherwise; one
  * shared buffer costs the same whatever its size, and a larger one means a quarter of the reads
  * (and read callbacks) of a bulk transfer, and a full-size Noise message (65,537 bytes on the wire)
- * split across two reads once per four messages instead of nearly every time: the receiver then
- * copies a quarter of the bytes it had to keep of incomplete messages. Measured on a noise + yamux
- * push: the receiver's CPU per GiB fell by about a quarter.
+ * split across two reads once per four messages instead of nearly every time. Measured on a
+ * noise + yamux push: the receiver's CPU per GiB fell by about a quarter.
  */
 const SHARED_READ_BUFFER_BYTES = 256 * 1024
 let sharedReadBuffer: Buffer | undefined
