@@ -157,7 +157,7 @@ export class CipherState {
       }
       decipher.final()
     } catch (err) {
-      throw new DecryptionError(`Failed to authenticate the Noise message with nonce ${this.nonce}`, { cause: err })
+      throw authenticationFailed(this.nonce, err)
     }
     this.#increment()
     return out
@@ -210,7 +210,7 @@ export class CipherState {
           decipher.setAuthTag(tag)
           decipher.final()
         } catch (err) {
-          throw new DecryptionError(`Failed to authenticate the Noise message with nonce ${nonce}`, { cause: err })
+          throw authenticationFailed(nonce, err)
         }
         finished = true
         this.#increment()
@@ -222,4 +222,8 @@ export class CipherState {
     if (!this.#hasKey) throw new InvalidParametersError('The CipherState has no key')
     return this.#key
   }
+}
+
+function authenticationFailed (nonce: bigint, cause: unknown): DecryptionError {
+  return new DecryptionError(`Failed to authenticate the Noise message with nonce ${nonce}`, { cause })
 }

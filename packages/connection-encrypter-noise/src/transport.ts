@@ -109,7 +109,8 @@ export class FrameDecoder {
 
   /** Bytes received of messages not complete yet (held back, or decrypted and awaiting their tag). */
   get buffered (): number {
-    return this.#bytes + (this.#streaming?.received ?? 0)
+    const m = this.#streaming
+    return this.#bytes + (m == null ? 0 : LENGTH_PREFIX_BYTES + m.length - TAG_BYTES - m.ciphertextLeft + m.tagReceived)
   }
 
   /**
@@ -224,10 +225,10 @@ export class FrameDecoder {
     this.#streaming = {
       opener: this.#cipher.beginOpen(),
       plaintext: [],
+      length,
       ciphertextLeft: length - TAG_BYTES,
       tag: Buffer.allocUnsafe(TAG_BYTES),
-      tagReceived: 0,
-      received: LENGTH_PREFIX_BYTES
+      tagReceived: 0
     }
     this.#continueStreaming()
   }
@@ -243,7 +244,6 @@ export class FrameDecoder {
       const n = Math.min(m.ciphertextLeft, this.#bytes)
       for (const piece of this.#take(n)) m.plaintext.push(m.opener.update(piece))
       m.ciphertextLeft -= n
-      m.received += n
     }
     if (m.ciphertextLeft === 0 && this.#bytes > 0) {
       const n = Math.min(TAG_BYTES - m.tagReceived, this.#bytes)
@@ -251,7 +251,6 @@ export class FrameDecoder {
         m.tag.set(piece, m.tagReceived)
         m.tagReceived += piece.byteLength
       }
-      m.received += n
     }
     if (m.tagReceived < TAG_BYTES) return undefined
     m.opener.finish(m.tag)
@@ -308,11 +307,11 @@ export class FrameDecoder {
 interface StreamingMessage {
   readonly opener: MessageOpener
   readonly plaintext: Uint8Array[]
+  /** The message's length after its prefix (ciphertext and tag). */
+  readonly length: number
   ciphertextLeft: number
   readonly tag: Buffer
   tagReceived: number
-  /** Bytes of the message received so far, length prefix included. */
-  received: number
 }
 
 function checkLength (length: number): void {

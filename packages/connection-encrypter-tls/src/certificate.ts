@@ -106,15 +106,8 @@ export async function generateCertificate (identity: PrivateKey, options: Genera
     // Exported through WebCrypto (a job off the main thread), not `KeyObject.export()`: on Node.js
     // 20 a main-thread export of a freshly generated key can deadlock when a garbage collection
     // during it destroys the key's generation job (see the Noise package's key generation).
-    privateKeyPem: pkcs8Pem(new Uint8Array(await subtle.exportKey('pkcs8', keys.privateKey)))
+    privateKeyPem: x509.PemConverter.encode(await subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY')
   }
-}
-
-/** PEM ("PRIVATE KEY") text of a PKCS#8 DER private key. */
-function pkcs8Pem (der: Uint8Array): string {
-  const base64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64')
-  const lines = base64.match(/.{1,64}/g) ?? []
-  return `-----BEGIN PRIVATE KEY-----\n${lines.join('\n')}\n-----END PRIVATE KEY-----\n`
 }
 
 /** X509Certificate with access to the parsed ASN.1 structure the checks below need. */

@@ -1,6 +1,6 @@
-import { AbortError, ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError, attachByteChannel } from '@peerkit/interfaces'
+import { ConnectionDeniedError, HandshakeError, InvalidParametersError, PeerkitError, StreamStateError, UnsupportedProtocolError, attachByteChannel } from '@peerkit/interfaces'
 import { handle as mssHandle, select as mssSelect } from '@peerkit/multistream-select'
-import { anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
+import { abortReason, anySignal, claimByteChannel, logger, prefixLogger } from '@peerkit/utils'
 import { UpgradedConnection } from './connection.js'
 import type { ConnectionSettings } from './connection.js'
 import type { AbortOptions, ByteChannelMuxer, ByteChannelMuxerEvents, Connection, ConnectionEncrypter, ConnectionGater, Direction, Logger, MultiaddrConnection, PeerId, Registrar, SecuredConnection, SecureStream, StreamMuxerFactory } from '@peerkit/interfaces'
@@ -110,20 +110,16 @@ export class Upgrader {
    * sockets destroyed) and this resolves once they have closed: a caller with a deadline of its own
    * need not wait for the transport's.
    */
-  async whenReleased (options: AbortOptions = {}): Promise<void> {
-    const { signal } = options
-    let cut = false
+  async whenReleased ({ signal }: AbortOptions = {}): Promise<void> {
     const cutShort = (): void => {
-      cut = true
-      const reason = signal?.reason instanceof Error ? signal.reason : new AbortError('Waiting for connections to release their transport was aborted')
+      const reason = abortReason(signal as AbortSignal)
       for (const abort of this.#releasing.values()) abort(reason)
     }
-    if (signal?.aborted === true) cutShort()
-    else signal?.addEventListener('abort', cutShort, { once: true })
+    signal?.addEventListener('abort', cutShort, { once: true })
     try {
       while (this.#releasing.size > 0) {
-        // Released after the cut: aborted at once too.
-        if (cut) cutShort()
+        // Also when the signal was aborted already, or a close began releasing after it aborted.
+        if (signal?.aborted === true) cutShort()
         await Promise.all(this.#releasing.keys())
       }
     } finally {
