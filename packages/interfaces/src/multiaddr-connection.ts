@@ -16,8 +16,9 @@ export interface MultiaddrConnectionCloseOptions extends AbortOptions {
   /**
    * `true` (the default): resolve once the connection is closed, the remote's end of it included
    * (TCP: the remote's FIN received and the socket released). `false`: resolve once our side is
-   * done, everything written handed to the operating system and our write side ended (TCP: our FIN
-   * queued in the kernel), while the transport keeps waiting, bounded by its close timeout, for the
+   * done, everything written handed to the operating system and our write side ended (TCP: every
+   * byte in the kernel and our FIN requested; the system call that queues it may follow on the
+   * event loop's next turn), while the transport keeps waiting, bounded by its close timeout, for the
    * remote to end its side before it releases the socket. Data still arriving meanwhile is
    * discarded, not refused, so a remote finishing its writes sees a clean end rather than a reset.
    */

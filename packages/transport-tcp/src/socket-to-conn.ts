@@ -103,8 +103,9 @@ function checkTimeout (name: string, value: number | undefined, fallback: number
  * - `sink` writes chunks in order, waits for `drain` whenever the socket's write buffer is full,
  *   and half-closes the socket when its source ends. It may be called once.
  * - `close()` ends our side, lets the remote end its side, and destroys the socket after
- *   `closeTimeout`; with `waitForRemote: false` it resolves once our FIN is queued in the kernel
- *   and the rest goes on without the caller. `abort()` resets the connection at once.
+ *   `closeTimeout`; with `waitForRemote: false` it resolves once every byte is in the kernel and
+ *   our FIN is requested (see `#endWrites`), and the rest goes on without the caller. `abort()`
+ *   resets the connection at once.
  */
 class TCPMultiaddrConnection implements MultiaddrConnection {
   readonly remoteAddr: Multiaddr
@@ -406,11 +407,25 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     await this.#endWrites()
   }
 
-  /** Ends our side (FIN after what is buffered) and waits until everything is handed to the kernel. */
+  /**
+   * Ends our side (FIN after what is buffered) and waits until everything is handed to the kernel:
+   * at once when nothing is left in our buffer, since libuv then only has the FIN itself to queue
+   * (on its next turn), else until `finish`.
+   */
   async #endWrites (): Promise<unknown> {
     const finished = this.#waitSink('finish')
     if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
+    if (this.#allInKernel()) {
+      // The waiter stays for `#onFinish` / `#onClose`; a failure still reaches the connection's state.
+      finished.catch(() => {})
+      return undefined
+    }
     return finished
+  }
+
+  /** Our side is ended and every byte written is in the kernel (only the FIN may still be to queue). */
+  #allInKernel (): boolean {
+    return this.#error == null && !this.#socket.destroyed && this.#socket.writableEnded && this.#socket.writableLength === 0
   }
 
   // ---------------------------------------------------------------- read side
@@ -670,8 +685,9 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
       this.#socket.destroy()
     }, this.#closeTimeout)
     if (!this.#socket.writableEnded && !this.#socket.destroyed) this.#socket.end()
-    // Our side may have ended before (the sink finished): then it is already done.
-    if (this.#socket.writableFinished) this.#onSent?.()
+    // Our side may have ended before (the sink finished): then it is already done; so it is when
+    // the kernel has every byte (see #endWrites).
+    if (this.#socket.writableFinished || this.#allInKernel()) this.#onSent?.()
     await closed
   }
 

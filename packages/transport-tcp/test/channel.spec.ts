@@ -66,6 +66,37 @@ describe('TCP connection byte channel', () => {
     assert.equal(Buffer.concat(received).toString(), 'abc')
   })
 
+  it('end() resolves once every byte is in the kernel, without waiting for libuv to queue the FIN; with bytes still buffered it waits for them', async () => {
+    const { conn, client, peer } = await setup()
+    const channel = claim(conn)
+    channel.attach(recorder())
+    const received: Buffer[] = []
+    peer.on('data', (b: Buffer) => received.push(b))
+    const ended = new Promise<void>(resolve => peer.once('end', resolve))
+    channel.write(Buffer.from('abc'))
+    await channel.end()
+    assert.equal(client.writableFinished, false, 'end() waited for the shutdown to complete')
+    // The FIN still follows what was written.
+    await ended
+    assert.equal(Buffer.concat(received).toString(), 'abc')
+
+    const slow = await setup()
+    slow.peer.pause()
+    const blocked = claim(slow.conn)
+    blocked.attach(recorder())
+    const chunk = Buffer.alloc(1024 * 1024)
+    let accepted = true
+    for (let i = 0; i < 64 && accepted; i++) accepted = blocked.write(chunk)
+    assert.equal(accepted, false, 'the socket asked to wait')
+    let done = false
+    const ending = blocked.end().then(() => { done = true })
+    await delay(50)
+    assert.equal(done, false, 'end() resolved while bytes were still in our buffer')
+    slow.peer.resume()
+    await ending
+    assert.equal(slow.client.writableLength, 0)
+  })
+
   it('a claimed connection refuses its duplex: source and sink fail with StreamStateError', async () => {
     const { conn } = await setup()
     claim(conn)

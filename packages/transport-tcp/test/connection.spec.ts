@@ -176,6 +176,19 @@ describe('toMultiaddrConnection', () => {
     assert.equal(await peerError, undefined, 'the remote saw an error instead of a clean end')
   })
 
+  it('close({ waitForRemote: false }) does not wait for libuv to queue the FIN once every byte is in the kernel', async () => {
+    const { conn, client, peer } = await pair({ closeTimeout: 10_000 })
+    const received = peerReceives(peer)
+    // The sink writes (the kernel takes the bytes at once) and ends our side before it returns.
+    const sunk = conn.sink([Uint8Array.of(1, 2, 3)])
+    await conn.close({ waitForRemote: false })
+    assert.equal(client.writableLength, 0)
+    assert.equal(client.writableFinished, false, 'close({ waitForRemote: false }) waited for the shutdown to complete')
+    // The FIN still follows what was written.
+    assert.deepEqual([...await received], [1, 2, 3])
+    await sunk
+  })
+
   it('close({ waitForRemote: false }) is bounded by closeTimeout when our bytes cannot leave', async () => {
     const { conn, client, peer } = await pair({ closeTimeout: 150 })
     peer.pause()
