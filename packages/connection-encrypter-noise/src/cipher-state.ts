@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto'
+import type { CipherChaCha20Poly1305, DecipherChaCha20Poly1305 } from 'node:crypto'
 import { DecryptionError, InvalidParametersError, LimitExceededError } from '@peerkit/interfaces'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { TAG_BYTES } from './constants.js'
@@ -6,6 +7,8 @@ import { TAG_BYTES } from './constants.js'
 const CIPHER = 'chacha20-poly1305'
 const CIPHER_OPTIONS = { authTagLength: TAG_BYTES } as const
 const MAX_UINT32 = 0xffffffff
+const KEY_BYTES = 32
+const NONCE_BYTES = 12
 
 /** A ciphertext and its authentication tag, as produced by node's AEAD API. */
 export interface SealedMessage {
@@ -42,26 +45,24 @@ export interface MessageOpener {
  * their input unchanged, as the specification requires.
  */
 export class CipherState {
-  // The key and the nonce are views of one small allocation (a connection holds two CipherStates
-  // for as long as it lives). A raw key costs node's cipher setup no more than a KeyObject does.
-  readonly #key: Buffer
+  // The key (bytes 0–31) and the nonce (32–43) in one small buffer: a connection holds two
+  // CipherStates for as long as it lives, and the views node's cipher setup takes are made per
+  // message instead (two small objects against a cipher setup of several µs). A raw key costs that
+  // setup no more than a KeyObject does.
+  readonly #material = Buffer.alloc(KEY_BYTES + NONCE_BYTES)
   #hasKey = false
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
   #nHigh = 0
-  readonly #nonce: Buffer
 
   constructor (key?: Uint8Array) {
-    const material = Buffer.alloc(32 + 12)
-    this.#key = material.subarray(0, 32)
-    this.#nonce = material.subarray(32)
     if (key != null) this.initializeKey(key)
   }
 
   /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */
   initializeKey (key: Uint8Array): void {
     if (key.byteLength !== 32) throw new InvalidParametersError(`A ChaCha20-Poly1305 key is 32 bytes, got ${key.byteLength}`)
-    this.#key.set(key, 0)
+    this.#material.set(key, 0)
     this.#hasKey = true
     this.setNonce(0n)
   }
@@ -81,8 +82,8 @@ export class CipherState {
     if (n < 0n || n > 0xffffffffffffffffn) throw new InvalidParametersError(`A Noise nonce is a 64-bit unsigned integer, got ${n}`)
     this.#nLow = Number(n & 0xffffffffn)
     this.#nHigh = Number(n >> 32n)
-    this.#nonce.writeUInt32LE(this.#nLow, 4)
-    this.#nonce.writeUInt32LE(this.#nHigh, 8)
+    this.#material.writeUInt32LE(this.#nLow, KEY_BYTES + 4)
+    this.#material.writeUInt32LE(this.#nHigh, KEY_BYTES + 8)
   }
 
   #checkNonce (): void {
@@ -96,11 +97,11 @@ export class CipherState {
     if (this.#nLow === MAX_UINT32) {
       this.#nLow = 0
       this.#nHigh++
-      this.#nonce.writeUInt32LE(this.#nHigh, 8)
+      this.#material.writeUInt32LE(this.#nHigh, KEY_BYTES + 8)
     } else {
       this.#nLow++
     }
-    this.#nonce.writeUInt32LE(this.#nLow, 4)
+    this.#material.writeUInt32LE(this.#nLow, KEY_BYTES + 4)
   }
 
   /**
@@ -110,9 +111,9 @@ export class CipherState {
    * comes back as a list of the per-piece outputs: nothing is concatenated.
    */
   seal (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
-    const key = this.#requireKey()
+    const material = this.#requireKey()
     this.#checkNonce()
-    const cipher = createCipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+    const cipher: CipherChaCha20Poly1305 = createCipheriv(CIPHER, material.subarray(0, KEY_BYTES), material.subarray(KEY_BYTES), CIPHER_OPTIONS)
     if (ad != null) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
     let ciphertext: Uint8Array | Uint8ArrayList
     if (plaintext instanceof Uint8Array) {
@@ -138,14 +139,14 @@ export class CipherState {
    * per-piece outputs (no concatenation).
    */
   open (ciphertext: Uint8Array | Iterable<Uint8Array>, tag: Uint8Array, ad?: Uint8Array): Uint8Array | Uint8ArrayList {
-    const key = this.#requireKey()
+    const material = this.#requireKey()
     this.#checkNonce()
     if (ad != null && !(ciphertext instanceof Uint8Array)) {
       throw new InvalidParametersError('Associated data needs a contiguous ciphertext')
     }
     let out: Uint8Array | Uint8ArrayList
     try {
-      const decipher = createDecipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+      const decipher = newDecipher(material)
       decipher.setAuthTag(tag)
       if (ciphertext instanceof Uint8Array) {
         if (ad != null) decipher.setAAD(ad, { plaintextLength: ciphertext.byteLength })
@@ -194,10 +195,10 @@ export class CipherState {
    * ciphertext kept so far need not be copied.
    */
   beginOpen (): MessageOpener {
-    const key = this.#requireKey()
+    const material = this.#requireKey()
     this.#checkNonce()
     const nonce = this.nonce
-    const decipher = createDecipheriv(CIPHER, key, this.#nonce, CIPHER_OPTIONS)
+    const decipher = newDecipher(material)
     let finished = false
     return {
       update: (ciphertext) => {
@@ -218,10 +219,16 @@ export class CipherState {
     }
   }
 
+  /** The key and nonce bytes, once a key is set. */
   #requireKey (): Buffer {
     if (!this.#hasKey) throw new InvalidParametersError('The CipherState has no key')
-    return this.#key
+    return this.#material
   }
+}
+
+/** A decipher for the key and nonce in `material` (see `CipherState`). */
+function newDecipher (material: Buffer): DecipherChaCha20Poly1305 {
+  return createDecipheriv(CIPHER, material.subarray(0, KEY_BYTES), material.subarray(KEY_BYTES), CIPHER_OPTIONS)
 }
 
 function authenticationFailed (nonce: bigint, cause: unknown): DecryptionError {

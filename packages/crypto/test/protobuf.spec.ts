@@ -61,6 +61,18 @@ describe('key protobuf', () => {
     assert.equal(over.digest.byteLength, 32)
   })
 
+  it('builds an identity multihash as one array: the code, the length, then the protobuf, with the digest a view of it', () => {
+    const protobuf = new Uint8Array(36).map((_, i) => i + 1)
+    const mh = multihashOfPublicKeyProtobuf(protobuf)
+    assert.deepEqual([...mh.bytes], [0x00, 36, ...protobuf])
+    assert.deepEqual([...mh.digest], [...protobuf])
+    assert.equal(mh.size, 36)
+    assert.equal(mh.digest.buffer, mh.bytes.buffer, 'the digest shares the multihash\'s memory')
+    assert.equal(mh.digest.byteOffset, mh.bytes.byteOffset + 2)
+    protobuf[0] = 99
+    assert.equal(mh.digest[0], 1, 'the protobuf is copied, not kept')
+  })
+
   it('caches the multihash, CID and string forms', () => {
     const key = publicKeyFromProtobuf(ED25519_PUBLIC)
     assert.equal(key.toMultihash(), key.toMultihash())

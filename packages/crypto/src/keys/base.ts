@@ -7,7 +7,6 @@ import type { IDENTITY_CODE } from '@peerkit/interfaces'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { identity } from 'multiformats/hashes/identity'
 import { encodeKeyProtobuf } from '../key-protobuf.js'
 import { equalBytes, sha256 } from '../util.js'
 import type { KeyType, PublicKey, SignableData } from '@peerkit/interfaces'
@@ -27,11 +26,18 @@ export type PeerIdMultihash = MultihashDigest<typeof IDENTITY_CODE | typeof SHA2
 /** A PeerId CID. */
 export type PeerIdCID = CID<unknown, typeof LIBP2P_KEY_CODE, typeof IDENTITY_CODE | typeof SHA256_CODE, 1>
 
-/** Computes the PeerId multihash of a protobuf-encoded public key. */
+/**
+ * Computes the PeerId multihash of a protobuf-encoded public key. An identity multihash is built
+ * as one array whose `digest` is a view of its `bytes` (`identity.digest` keeps the protobuf as a
+ * second array): a remote peer's PeerId lives as long as its connections.
+ */
 export function multihashOfPublicKeyProtobuf (protobuf: Uint8Array): PeerIdMultihash {
-  return protobuf.byteLength <= MAX_INLINE_KEY_LENGTH
-    ? identity.digest(protobuf)
-    : Digest.create(SHA256_CODE, sha256(protobuf))
+  if (protobuf.byteLength > MAX_INLINE_KEY_LENGTH) return Digest.create(SHA256_CODE, sha256(protobuf))
+  // Code 0x00 and a length below 128: both varints are one byte.
+  const bytes = new Uint8Array(2 + protobuf.byteLength)
+  bytes[1] = protobuf.byteLength
+  bytes.set(protobuf, 2)
+  return Digest.decode(bytes) as PeerIdMultihash
 }
 
 /** Base class of the public key implementations. */
