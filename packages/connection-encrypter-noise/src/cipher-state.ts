@@ -113,7 +113,7 @@ export class CipherState {
   seal (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
     const material = this.#requireKey()
     this.#checkNonce()
-    const cipher: CipherChaCha20Poly1305 = createCipheriv(CIPHER, material.subarray(0, KEY_BYTES), material.subarray(KEY_BYTES), CIPHER_OPTIONS)
+    const cipher = newCipher(material)
     if (ad != null) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
     let ciphertext: Uint8Array | Uint8ArrayList
     if (plaintext instanceof Uint8Array) {
@@ -226,7 +226,12 @@ export class CipherState {
   }
 }
 
-/** A decipher for the key and nonce in `material` (see `CipherState`). */
+/** A cipher for the key and nonce in `material` (see `CipherState`). */
+function newCipher (material: Buffer): CipherChaCha20Poly1305 {
+  return createCipheriv(CIPHER, material.subarray(0, KEY_BYTES), material.subarray(KEY_BYTES), CIPHER_OPTIONS)
+}
+
+/** A decipher for the key and nonce in `material`. */
 function newDecipher (material: Buffer): DecipherChaCha20Poly1305 {
   return createDecipheriv(CIPHER, material.subarray(0, KEY_BYTES), material.subarray(KEY_BYTES), CIPHER_OPTIONS)
 }

@@ -98,8 +98,9 @@ export class FrameDecoder {
   #owned = 0
   #error?: Error
   /**
-   * The message being decrypted as it arrives (see `detachInput`): its plaintext so far (not to be
-   * released before the tag verifies), the ciphertext bytes still to come, and its tag as received.
+   * The message being decrypted as it arrives (see `detachInput`): its plaintext pieces so far
+   * (non-empty ones; not to be released before the tag verifies), the ciphertext bytes still to
+   * come, and its tag as received.
    */
   #streaming?: StreamingMessage
 
@@ -242,7 +243,10 @@ export class FrameDecoder {
     const m = this.#streaming as StreamingMessage
     if (m.ciphertextLeft > 0 && this.#bytes > 0) {
       const n = Math.min(m.ciphertextLeft, this.#bytes)
-      for (const piece of this.#take(n)) m.plaintext.push(m.opener.update(piece))
+      for (const piece of this.#take(n)) {
+        const plaintext = m.opener.update(piece)
+        if (plaintext.byteLength > 0) m.plaintext.push(plaintext)
+      }
       m.ciphertextLeft -= n
     }
     if (m.ciphertextLeft === 0 && this.#bytes > 0) {
@@ -255,8 +259,7 @@ export class FrameDecoder {
     if (m.tagReceived < TAG_BYTES) return undefined
     m.opener.finish(m.tag)
     this.#streaming = undefined
-    const pieces = m.plaintext.filter(p => p.byteLength > 0)
-    return pieces.length === 1 ? pieces[0] : new Uint8ArrayList(...pieces)
+    return m.plaintext.length === 1 ? m.plaintext[0] : new Uint8ArrayList(...m.plaintext)
   }
 
   #byteAt (index: number): number {

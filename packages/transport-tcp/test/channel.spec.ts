@@ -29,6 +29,14 @@ function recorder (): Recorder {
   }
 }
 
+/** Writes 1 MiB chunks (at most 64) until the channel asks to wait; returns its last answer. */
+function writeUntilRefused (channel: ByteChannel): boolean {
+  const chunk = Buffer.alloc(1024 * 1024)
+  let accepted = true
+  for (let i = 0; i < 64 && accepted; i++) accepted = channel.write(chunk)
+  return accepted
+}
+
 describe('TCP connection byte channel', () => {
   const setup = trackedPairs()
 
@@ -84,10 +92,7 @@ describe('TCP connection byte channel', () => {
     slow.peer.pause()
     const blocked = claim(slow.conn)
     blocked.attach(recorder())
-    const chunk = Buffer.alloc(1024 * 1024)
-    let accepted = true
-    for (let i = 0; i < 64 && accepted; i++) accepted = blocked.write(chunk)
-    assert.equal(accepted, false, 'the socket asked to wait')
+    assert.equal(writeUntilRefused(blocked), false, 'the socket asked to wait')
     let done = false
     const ending = blocked.end().then(() => { done = true })
     await delay(50)
@@ -146,10 +151,7 @@ describe('TCP connection byte channel', () => {
     const channel = claim(conn)
     const r = recorder()
     channel.attach(r)
-    const chunk = Buffer.alloc(1024 * 1024)
-    let accepted = true
-    for (let i = 0; i < 64 && accepted; i++) accepted = channel.write(chunk)
-    assert.equal(accepted, false, 'the socket asked to wait')
+    assert.equal(writeUntilRefused(channel), false, 'the socket asked to wait')
     peer.resume()
     await waitFor(() => r.events.includes('drain'), 5_000, 'drain')
   })
