@@ -3,6 +3,8 @@ import type { CipherChaCha20Poly1305, DecipherChaCha20Poly1305 } from 'node:cryp
 import { DecryptionError, InvalidParametersError, LimitExceededError } from '@peerkit/interfaces'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { TAG_BYTES } from './constants.js'
+import { defaultNoiseCrypto } from './crypto.js'
+import type { NoiseCrypto, SmallMessageAead } from './crypto.js'
 
 const CIPHER = 'chacha20-poly1305'
 const CIPHER_OPTIONS = { authTagLength: TAG_BYTES } as const
@@ -43,6 +45,9 @@ export interface MessageOpener {
  *
  * Without a key (`hasKey()` false, the start of a handshake) encryption and decryption return
  * their input unchanged, as the specification requires.
+ *
+ * Messages are sealed and opened by node's `crypto`, except small contiguous ones when the backend
+ * given to the constructor has a faster path for them (libsodium's, see `NoiseCrypto`).
  */
 export class CipherState {
   // The key (bytes 0–31) and the nonce (32–43) in one small buffer: a connection holds two
@@ -54,8 +59,14 @@ export class CipherState {
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
   #nHigh = 0
+  readonly #small?: SmallMessageAead
 
-  constructor (key?: Uint8Array) {
+  /**
+   * @param key - the 32-byte key, or none yet
+   * @param crypto - the backend whose small-message path to use, if it has one (default: the default backend)
+   */
+  constructor (key?: Uint8Array, crypto: NoiseCrypto = defaultNoiseCrypto) {
+    this.#small = crypto.smallMessageAead
     if (key != null) this.initializeKey(key)
   }
 
@@ -111,6 +122,12 @@ export class CipherState {
    * comes back as a list of the per-piece outputs: nothing is concatenated.
    */
   seal (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
+    const length = plaintext.byteLength
+    if (this.#small != null && length <= this.#small.maxBytes) {
+      const out = Buffer.allocUnsafe(length + TAG_BYTES)
+      this.sealInto(plaintext, out, 0, ad)
+      return { ciphertext: out.subarray(0, length), tag: out.subarray(length) }
+    }
     const material = this.#requireKey()
     this.#checkNonce()
     const cipher = newCipher(material)
@@ -130,6 +147,35 @@ export class CipherState {
   }
 
   /**
+   * Encrypts one message like `seal` and writes `ciphertext || tag` (`plaintext.byteLength + 16`
+   * bytes) into `target` at `offset`. A small message sealed by libsodium goes there directly; any
+   * other is copied there.
+   */
+  sealInto (plaintext: Uint8Array | Uint8ArrayList, target: Uint8Array, offset: number, ad?: Uint8Array): void {
+    const length = plaintext.byteLength
+    if (offset < 0 || offset + length + TAG_BYTES > target.byteLength) {
+      throw new InvalidParametersError(`${length + TAG_BYTES} bytes of sealed message do not fit at offset ${offset} of ${target.byteLength} bytes`)
+    }
+    const small = this.#small
+    if (small == null || length > small.maxBytes) {
+      const { ciphertext, tag } = this.seal(plaintext, ad)
+      let at = offset
+      for (const piece of ciphertext instanceof Uint8Array ? [ciphertext] : ciphertext) {
+        target.set(piece, at)
+        at += piece.byteLength
+      }
+      target.set(tag, at)
+      return
+    }
+    const material = this.#requireKey()
+    this.#checkNonce()
+    const input = plaintext instanceof Uint8Array ? plaintext : plaintext.subarray()
+    small.seal(target.subarray(offset, offset + length + TAG_BYTES), input, ad,
+      material.subarray(KEY_BYTES), material.subarray(0, KEY_BYTES))
+    this.#increment()
+  }
+
+  /**
    * Authenticates and decrypts one message whose ciphertext may be split across several pieces,
    * each fed to the cipher in place. Nothing is returned unless the tag verifies; on failure this
    * throws `DecryptionError` and the nonce is not incremented. The key must be set; associated
@@ -143,6 +189,19 @@ export class CipherState {
     this.#checkNonce()
     if (ad != null && !(ciphertext instanceof Uint8Array)) {
       throw new InvalidParametersError('Associated data needs a contiguous ciphertext')
+    }
+    const small = this.#small
+    if (small != null && ciphertext instanceof Uint8Array && ciphertext.byteLength <= small.maxBytes) {
+      // Not from node's shared pool: the plaintext may be kept (views of it in decoded messages),
+      // and must not hold a pool slab alive.
+      const plaintext = Buffer.allocUnsafeSlow(ciphertext.byteLength)
+      try {
+        small.open(plaintext, ciphertext, tag, ad, material.subarray(KEY_BYTES), material.subarray(0, KEY_BYTES))
+      } catch (err) {
+        throw authenticationFailed(this.nonce, err)
+      }
+      this.#increment()
+      return plaintext
     }
     let out: Uint8Array | Uint8ArrayList
     try {
@@ -170,8 +229,9 @@ export class CipherState {
    */
   encryptWithAd (ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     if (!this.#hasKey) return plaintext
-    const { ciphertext, tag } = this.seal(plaintext, ad)
-    return Buffer.concat([ciphertext as Uint8Array, tag])
+    const out = Buffer.allocUnsafe(plaintext.byteLength + TAG_BYTES)
+    this.sealInto(plaintext, out, 0, ad)
+    return out
   }
 
   /**

@@ -1,9 +1,8 @@
 import { InvalidMessageError, LimitExceededError, StreamStateError } from '@peerkit/interfaces'
 import { CipherState } from './cipher-state.js'
-import { dh, generateX25519KeyPair, hkdf2, importX25519PublicKey, sha256 } from './crypto.js'
+import { defaultNoiseCrypto, hkdf2, sha256 } from './crypto.js'
 import { DH_BYTES, HASH_BYTES, MAX_NOISE_MESSAGE_BYTES, NOISE_PROTOCOL_NAME, TAG_BYTES } from './constants.js'
-import type { X25519KeyPair } from './crypto.js'
-import type { KeyObject } from 'node:crypto'
+import type { NoiseCrypto, X25519KeyPair, X25519PublicKey } from './crypto.js'
 
 const EMPTY = new Uint8Array(0)
 
@@ -12,12 +11,15 @@ const EMPTY = new Uint8Array(0)
  * `CipherState`.
  */
 export class SymmetricState {
-  readonly cipherState = new CipherState()
+  readonly cipherState: CipherState
+  readonly #crypto: NoiseCrypto
   #ck: Uint8Array
   #h: Uint8Array
 
-  /** Noise `InitializeSymmetric(protocol_name)`. */
-  constructor (protocolName: string) {
+  /** Noise `InitializeSymmetric(protocol_name)`; `crypto` is passed on to the cipher states. */
+  constructor (protocolName: string, crypto: NoiseCrypto = defaultNoiseCrypto) {
+    this.#crypto = crypto
+    this.cipherState = new CipherState(undefined, crypto)
     const name = new TextEncoder().encode(protocolName)
     if (name.byteLength <= HASH_BYTES) {
       this.#h = new Uint8Array(HASH_BYTES)
@@ -62,7 +64,7 @@ export class SymmetricState {
   /** Noise `Split`: the two transport cipher states (initiator-to-responder first). */
   split (): [CipherState, CipherState] {
     const [k1, k2] = hkdf2(this.#ck, EMPTY)
-    return [new CipherState(k1), new CipherState(k2)]
+    return [new CipherState(k1, this.#crypto), new CipherState(k2, this.#crypto)]
   }
 }
 
@@ -85,6 +87,8 @@ export interface HandshakeStateInit {
    * token is written.
    */
   ephemeralKeyPair?: X25519KeyPair
+  /** Where X25519 and small-message sealing come from. Default: libsodium when installed, else node's `crypto`. */
+  crypto?: NoiseCrypto
 }
 
 /** The transport state produced by a completed handshake. */
@@ -106,18 +110,20 @@ export class XXHandshakeState {
   readonly #symmetric: SymmetricState
   readonly #initiator: boolean
   readonly #s: X25519KeyPair
+  readonly #crypto: NoiseCrypto
   #e?: X25519KeyPair
   #rs?: Uint8Array
   #re?: Uint8Array
   /** `#re` imported for X25519 once: it takes part in two agreements (ee, and es or se). */
-  #reKey?: KeyObject
+  #reKey?: X25519PublicKey
   #index = 0
 
   constructor (init: HandshakeStateInit) {
     this.#initiator = init.initiator
     this.#s = init.staticKeyPair
     this.#e = init.ephemeralKeyPair
-    this.#symmetric = new SymmetricState(NOISE_PROTOCOL_NAME)
+    this.#crypto = init.crypto ?? defaultNoiseCrypto
+    this.#symmetric = new SymmetricState(NOISE_PROTOCOL_NAME, this.#crypto)
     this.#symmetric.mixHash(init.prologue ?? EMPTY)
   }
 
@@ -156,7 +162,7 @@ export class XXHandshakeState {
     for (const token of XX_PATTERN[this.#index]) {
       switch (token) {
         case 'e': {
-          this.#e ??= generateX25519KeyPair()
+          this.#e ??= this.#crypto.generateKeyPair()
           parts.push(this.#e.publicKey)
           this.#symmetric.mixHash(this.#e.publicKey)
           break
@@ -228,8 +234,8 @@ export class XXHandshakeState {
           ? [this.#e, this.#rs]
           : [this.#s, this.#re]
     if (ours == null || theirs == null) throw new StreamStateError(`Noise token ${token} needs a key that is not set`)
-    const remoteKey = theirs === this.#re ? (this.#reKey ??= importX25519PublicKey(theirs)) : theirs
-    this.#symmetric.mixKey(dh(ours, remoteKey))
+    const remoteKey = theirs === this.#re ? (this.#reKey ??= this.#crypto.importPublicKey(theirs)) : theirs
+    this.#symmetric.mixKey(this.#crypto.dh(ours, remoteKey))
   }
 
   /** Noise `Split`, oriented for our role. Only after the last message. */

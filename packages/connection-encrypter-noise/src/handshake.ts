@@ -9,7 +9,7 @@ import { negotiateMuxer } from './muxer-negotiation.js'
 import { encodePayload, verifyPayload } from './payload.js'
 import { FrameDecoder, NoiseByteChannel, decryptSource, encryptSource } from './transport.js'
 import type { CipherState } from './cipher-state.js'
-import type { X25519KeyPair } from './crypto.js'
+import type { NoiseCrypto, X25519KeyPair } from './crypto.js'
 import type { MuxerNegotiation } from './muxer-negotiation.js'
 import type { LocalIdentity, RemoteIdentity, VerifiedIdentityCache } from './payload.js'
 import type { NoiseExtensions } from './pb/payload.js'
@@ -44,6 +44,8 @@ export interface HandshakeParams {
   ephemeralKeyPair?: X25519KeyPair
   /** Called once our first message is on its way, while we wait for the remote's answer. */
   onFirstMessageSent?: () => void
+  /** Where X25519 and small-message sealing come from (default: libsodium when installed). */
+  crypto?: NoiseCrypto
 }
 
 /** A completed handshake. */
@@ -69,7 +71,8 @@ export async function runHandshake (conn: SecureStream, params: HandshakeParams)
     initiator,
     staticKeyPair: params.staticKeyPair,
     ephemeralKeyPair: params.ephemeralKeyPair,
-    prologue: params.prologue
+    prologue: params.prologue,
+    crypto: params.crypto
   })
   const ourExtensions: NoiseExtensions = {
     streamMuxers: [...params.streamMuxers],

@@ -1,10 +1,10 @@
 import { HandshakeError, InvalidParametersError } from '@peerkit/interfaces'
 import { abortReason, anySignal, logger } from '@peerkit/utils'
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_VERIFIED_IDENTITY_CACHE_SIZE, NOISE_PROTOCOL_ID } from './constants.js'
-import { generateX25519KeyPair, x25519KeyPairFromPrivateKey } from './crypto.js'
+import { noiseCrypto } from './crypto.js'
 import { runHandshake } from './handshake.js'
 import { VerifiedIdentityCache, createLocalIdentity } from './payload.js'
-import type { X25519KeyPair } from './crypto.js'
+import type { NoiseCrypto, NoiseCryptoName, X25519KeyPair } from './crypto.js'
 import type { LocalIdentity } from './payload.js'
 import type { NoiseExtensions } from './pb/payload.js'
 import type {
@@ -35,6 +35,14 @@ export interface NoiseInit {
    * verification. Least recently used first out; `0` verifies every handshake. Default 256.
    */
   verifiedIdentityCacheSize?: number
+  /**
+   * Where X25519 and the sealing and opening of small messages (up to 4 KiB) come from: `'libsodium'`
+   * (the optional dependency `sodium-native`) or `'node'` (node's `crypto`, OpenSSL). Larger
+   * messages, SHA-256 and HKDF always use node's `crypto`. Both compute the same functions, so the
+   * choice changes speed, never what is on the wire. Naming `'libsodium'` when `sodium-native` is
+   * not installed throws `InvalidParametersError`. Default: libsodium when it loads, else node.
+   */
+  crypto?: NoiseCryptoName
   /** Extension data we advertise in our handshake payload, besides the stream muxers. */
   extensions?: {
     /** SHA-256 multihashes of the certificates a WebTransport listener serves. */
@@ -53,6 +61,7 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
   readonly #components: ConnectionEncrypterComponents
   readonly #prologue: Uint8Array
   readonly #handshakeTimeout: number
+  readonly #crypto: NoiseCrypto
   readonly #staticKeyPair: X25519KeyPair
   readonly #webtransportCerthashes: Uint8Array[]
   #identity?: LocalIdentity
@@ -70,7 +79,7 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
     setImmediate(() => {
       this.#refillScheduled = false
       try {
-        this.#spareEphemeral ??= generateX25519KeyPair()
+        this.#spareEphemeral ??= this.#crypto.generateKeyPair()
       } catch (err) {
         // Not expected; the next handshake then generates its own key.
         log.error('generating a spare ephemeral key failed: %s', (err as Error).message)
@@ -87,9 +96,10 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
     this.#components = components
     this.#handshakeTimeout = timeout
     this.#prologue = Uint8Array.from(init.prologue ?? [])
+    this.#crypto = noiseCrypto(init.crypto)
     this.#staticKeyPair = init.staticNoiseKey != null
-      ? x25519KeyPairFromPrivateKey(init.staticNoiseKey)
-      : generateX25519KeyPair()
+      ? this.#crypto.keyPairFromPrivateKey(init.staticNoiseKey)
+      : this.#crypto.generateKeyPair()
     this.#webtransportCerthashes = [...(init.extensions?.webtransportCerthashes ?? [])]
     const cacheSize = init.verifiedIdentityCacheSize ?? DEFAULT_VERIFIED_IDENTITY_CACHE_SIZE
     if (!Number.isInteger(cacheSize) || cacheSize < 0) {
@@ -126,6 +136,7 @@ class Noise implements ConnectionEncrypter<NoiseExtensions> {
         identityCache: this.#identityCache,
         ephemeralKeyPair,
         onFirstMessageSent: this.#refill,
+        crypto: this.#crypto,
         signal,
         log
       })

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
-import { createCipheriv } from 'node:crypto'
+import { createCipheriv, randomBytes } from 'node:crypto'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { CipherState } from '../src/cipher-state.js'
+import { BACKENDS } from './fixtures/backends.js'
 import { fromHex, toHex } from './fixtures/hex.js'
+import type { NoiseCrypto } from '../src/crypto.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -36,7 +38,9 @@ const RFC_A_5 = {
     'reference material or to cite them other than as /\u201cwork in progress./\u201d'
 }
 
-describe('CipherState', () => {
+for (const backend of BACKENDS) describe(`CipherState (${backend.name})`, () => cipherStateTests(backend))
+
+function cipherStateTests (backend: NoiseCrypto): void {
   it('the platform AEAD, called as CipherState calls it, matches RFC 8439 2.8.2', () => {
     // CipherState cannot produce this nonce (its first four bytes are not zero), so the primitive is
     // checked directly with the same algorithm name and options.
@@ -48,7 +52,7 @@ describe('CipherState', () => {
   })
 
   it('encrypts RFC 8439 A.5 byte-exactly with the Noise nonce layout', () => {
-    const cs = new CipherState(fromHex(RFC_A_5.key))
+    const cs = new CipherState(fromHex(RFC_A_5.key), backend)
     cs.setNonce(RFC_A_5.counter)
     const out = cs.encryptWithAd(fromHex(RFC_A_5.aad), text(RFC_A_5.plaintext))
     assert.equal(toHex(out), RFC_A_5.ciphertext + RFC_A_5.tag)
@@ -56,7 +60,7 @@ describe('CipherState', () => {
   })
 
   it('decrypts RFC 8439 A.5', () => {
-    const cs = new CipherState(fromHex(RFC_A_5.key))
+    const cs = new CipherState(fromHex(RFC_A_5.key), backend)
     cs.setNonce(RFC_A_5.counter)
     const out = cs.decryptWithAd(fromHex(RFC_A_5.aad), fromHex(RFC_A_5.ciphertext + RFC_A_5.tag))
     assert.equal(new TextDecoder().decode(out), RFC_A_5.plaintext)
@@ -64,8 +68,8 @@ describe('CipherState', () => {
 
   it('decrypts a ciphertext split into pieces without joining them', () => {
     const key = fromHex(RFC_A_5.key)
-    const sender = new CipherState(key)
-    const receiver = new CipherState(key)
+    const sender = new CipherState(key, backend)
+    const receiver = new CipherState(key, backend)
     const plaintext = text(RFC_A_5.plaintext)
     const { ciphertext, tag } = sender.seal(plaintext)
     const bytes = ciphertext as Uint8Array
@@ -77,21 +81,64 @@ describe('CipherState', () => {
 
   it('encrypts a list plaintext piece by piece, same bytes as contiguous', () => {
     const key = fromHex(RFC_A_5.key)
-    const a = new CipherState(key)
-    const b = new CipherState(key)
+    const a = new CipherState(key, backend)
+    const b = new CipherState(key, backend)
     const plaintext = text(RFC_A_5.plaintext)
     const whole = a.seal(plaintext)
     const pieces = b.seal(new Uint8ArrayList(plaintext.subarray(0, 7), plaintext.subarray(7, 200), plaintext.subarray(200)))
-    assert.ok(pieces.ciphertext instanceof Uint8ArrayList)
-    assert.deepEqual(Buffer.from(pieces.ciphertext.subarray()), Buffer.from(whole.ciphertext as Uint8Array))
+    // A small message sealed by libsodium is joined first (its API takes one buffer).
+    assert.equal(pieces.ciphertext instanceof Uint8ArrayList, backend.smallMessageAead == null)
+    assert.deepEqual(Buffer.from(pieces.ciphertext.subarray()), Buffer.from(whole.ciphertext.subarray()))
     assert.deepEqual(pieces.tag, whole.tag)
+  })
+
+  it('encrypts a large list plaintext piece by piece, same bytes as contiguous', () => {
+    const key = fromHex(RFC_A_5.key)
+    const plaintext = randomBytes(20_000)
+    const whole = new CipherState(key, backend).seal(plaintext)
+    const pieces = new CipherState(key, backend).seal(new Uint8ArrayList(plaintext.subarray(0, 9_000), plaintext.subarray(9_000)))
+    assert.ok(pieces.ciphertext instanceof Uint8ArrayList)
+    assert.deepEqual(Buffer.from(pieces.ciphertext.subarray()), Buffer.from(whole.ciphertext.subarray()))
+    assert.deepEqual(pieces.tag, whole.tag)
+  })
+
+  it('sealInto writes ciphertext and tag at an offset, the same bytes seal gives', () => {
+    const key = fromHex(RFC_A_5.key)
+    for (const length of [0, 1, 100, 4096, 4097, 65519]) {
+      const plaintext = randomBytes(length)
+      const { ciphertext, tag } = new CipherState(key, backend).seal(plaintext)
+      const target = Buffer.alloc(length + 16 + 5, 0xaa)
+      const cs = new CipherState(key, backend)
+      cs.sealInto(new Uint8ArrayList(plaintext), target, 3)
+      assert.equal(cs.nonce, 1n)
+      assert.deepEqual(target.subarray(3, 3 + length), Buffer.from(ciphertext.subarray()), `ciphertext of ${length} bytes`)
+      assert.deepEqual(target.subarray(3 + length, 3 + length + 16), Buffer.from(tag))
+      assert.deepEqual([...target.subarray(0, 3), ...target.subarray(3 + length + 16)], [0xaa, 0xaa, 0xaa, 0xaa, 0xaa], 'nothing outside the range is written')
+    }
+    assert.throws(() => { new CipherState(key, backend).sealInto(new Uint8Array(10), new Uint8Array(30), 5) }, { name: 'InvalidParametersError' })
+  })
+
+  it('seals and opens what the other backend opens and seals, on both sides of the small-message limit', () => {
+    const key = fromHex(RFC_2_8_2.key)
+    const limit = BACKENDS.find(b => b.smallMessageAead != null)?.smallMessageAead?.maxBytes ?? 4096
+    const ad = text('ad')
+    for (const other of BACKENDS) {
+      for (const length of [0, 12, limit - 1, limit, limit + 1, 3 * limit]) {
+        const plaintext = randomBytes(length)
+        const sealed = new CipherState(key, backend).encryptWithAd(ad, plaintext)
+        assert.deepEqual(Buffer.from(new CipherState(key, other).decryptWithAd(ad, sealed)), plaintext, `${backend.name} → ${other.name}, ${length} bytes`)
+        const { ciphertext, tag } = new CipherState(key, other).seal(plaintext)
+        const opened = new CipherState(key, backend).open(Uint8Array.from(ciphertext.subarray()), tag)
+        assert.deepEqual(Buffer.from(opened.subarray()), plaintext, `${other.name} → ${backend.name}, ${length} bytes`)
+      }
+    }
   })
 
   it('puts the counter little-endian in the last 8 bytes of the nonce', () => {
     // Encrypting with counter n must equal the raw AEAD with nonce 00000000 || LE64(n).
     const key = fromHex(RFC_2_8_2.key)
     const n = 0x0102030405060708n
-    const cs = new CipherState(key)
+    const cs = new CipherState(key, backend)
     cs.setNonce(n)
     const ours = cs.encryptWithAd(new Uint8Array(0), text('nonce layout'))
     const cipher = createCipheriv('chacha20-poly1305', key, fromHex('000000000807060504030201'), { authTagLength: 16 })
@@ -101,8 +148,8 @@ describe('CipherState', () => {
 
   it('increments the counter across the 32-bit boundary', () => {
     const key = fromHex(RFC_2_8_2.key)
-    const sender = new CipherState(key)
-    const receiver = new CipherState(key)
+    const sender = new CipherState(key, backend)
+    const receiver = new CipherState(key, backend)
     sender.setNonce(0xfffffffen)
     receiver.setNonce(0xfffffffen)
     for (let i = 0; i < 3; i++) {
@@ -113,7 +160,7 @@ describe('CipherState', () => {
   })
 
   it('uses nonce 2^64-2 and then refuses to wrap', () => {
-    const cs = new CipherState(fromHex(RFC_2_8_2.key))
+    const cs = new CipherState(fromHex(RFC_2_8_2.key), backend)
     cs.setNonce(0xfffffffffffffffen)
     cs.encryptWithAd(new Uint8Array(0), text('last'))
     assert.equal(cs.nonce, 0xffffffffffffffffn)
@@ -123,7 +170,7 @@ describe('CipherState', () => {
   })
 
   it('returns the input unchanged while it has no key', () => {
-    const cs = new CipherState()
+    const cs = new CipherState(undefined, backend)
     const data = text('plain')
     assert.equal(cs.hasKey(), false)
     assert.equal(cs.encryptWithAd(new Uint8Array(0), data), data)
@@ -133,25 +180,25 @@ describe('CipherState', () => {
   it('throws DecryptionError for a tampered ciphertext, tag or associated data, without consuming the nonce', () => {
     const key = fromHex(RFC_A_5.key)
     const ad = fromHex(RFC_A_5.aad)
-    const sealed = new CipherState(key).encryptWithAd(ad, text('attack at dawn'))
+    const sealed = new CipherState(key, backend).encryptWithAd(ad, text('attack at dawn'))
     for (const index of [0, 5, sealed.byteLength - 1]) {
       const tampered = Uint8Array.from(sealed)
       tampered[index] ^= 0x01
-      const cs = new CipherState(key)
+      const cs = new CipherState(key, backend)
       assert.throws(() => cs.decryptWithAd(ad, tampered), { name: 'DecryptionError' })
       assert.equal(cs.nonce, 0n)
     }
-    assert.throws(() => new CipherState(key).decryptWithAd(Uint8Array.of(1), sealed), { name: 'DecryptionError' })
-    assert.throws(() => new CipherState(key).decryptWithAd(ad, sealed.subarray(0, 15)), { name: 'DecryptionError' })
+    assert.throws(() => new CipherState(key, backend).decryptWithAd(Uint8Array.of(1), sealed), { name: 'DecryptionError' })
+    assert.throws(() => new CipherState(key, backend).decryptWithAd(ad, sealed.subarray(0, 15)), { name: 'DecryptionError' })
   })
 
   it('beginOpen decrypts a message piece by piece as it arrives, and checks its tag at the end', () => {
     const key = fromHex(RFC_A_5.key)
-    const sender = new CipherState(key)
+    const sender = new CipherState(key, backend)
     sender.setNonce(RFC_A_5.counter)
     const { ciphertext, tag } = sender.seal(text(RFC_A_5.plaintext))
     const bytes = Buffer.from(ciphertext as Uint8Array)
-    const receiver = new CipherState(key)
+    const receiver = new CipherState(key, backend)
     receiver.setNonce(RFC_A_5.counter)
     const opener = receiver.beginOpen()
     // Each piece from one reused buffer, trashed after the call.
@@ -171,11 +218,11 @@ describe('CipherState', () => {
 
   it('beginOpen throws DecryptionError for a tampered message, without consuming the nonce', () => {
     const key = fromHex(RFC_A_5.key)
-    const { ciphertext, tag } = new CipherState(key).seal(text('attack at dawn'))
+    const { ciphertext, tag } = new CipherState(key, backend).seal(text('attack at dawn'))
     const tampered = Uint8Array.from(ciphertext as Uint8Array)
     tampered[3] ^= 0x01
     for (const [body, mac] of [[tampered, tag], [ciphertext as Uint8Array, Uint8Array.from(tag, (b, i) => i === 0 ? b ^ 1 : b)]]) {
-      const cs = new CipherState(key)
+      const cs = new CipherState(key, backend)
       const opener = cs.beginOpen()
       opener.update(body.subarray(0, 5))
       opener.update(body.subarray(5))
@@ -185,6 +232,6 @@ describe('CipherState', () => {
   })
 
   it('rejects keys that are not 32 bytes', () => {
-    assert.throws(() => new CipherState(new Uint8Array(16)), { name: 'InvalidParametersError' })
+    assert.throws(() => new CipherState(new Uint8Array(16), backend), { name: 'InvalidParametersError' })
   })
-})
+}

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { hkdfSync, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { dh, generateX25519KeyPair, hkdf2, sha256, x25519KeyPairFromPrivateKey } from '../src/crypto.js'
+import { defaultNoiseCrypto, hkdf2, libsodiumCrypto, noiseCrypto, nodeCrypto, sha256 } from '../src/crypto.js'
+import { BACKENDS } from './fixtures/backends.js'
 import { fromHex, toHex } from './fixtures/hex.js'
+import type { NoiseCrypto } from '../src/crypto.js'
 
 // RFC 5869 HKDF (salt = chaining key, empty info) for 64 bytes, by OpenSSL: what the Noise HKDF equals.
 function rfc5869Hkdf (chainingKey: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
@@ -43,46 +45,28 @@ describe('crypto primitives', () => {
       }
     })
 
-    // RFC 7748 section 6.1
-    const alicePrivate = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'
-    const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'
-    const bobPrivate = '5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'
-    const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'
-    const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742'
-
-    it('derives public keys from raw private keys (RFC 7748 6.1)', () => {
-      assert.equal(toHex(x25519KeyPairFromPrivateKey(fromHex(alicePrivate)).publicKey), alicePublic)
-      assert.equal(toHex(x25519KeyPairFromPrivateKey(fromHex(bobPrivate)).publicKey), bobPublic)
+    it('loads libsodium in this repository\'s install (sodium-native, an optional dependency), and uses it by default', () => {
+      assert.ok(libsodiumCrypto != null, 'sodium-native did not load: run npm install')
+      assert.equal(defaultNoiseCrypto, libsodiumCrypto)
+      assert.equal(noiseCrypto(), libsodiumCrypto)
+      assert.equal(noiseCrypto('libsodium'), libsodiumCrypto)
+      assert.equal(noiseCrypto('node'), nodeCrypto)
+      assert.throws(() => noiseCrypto('openssl' as never), { name: 'InvalidParametersError' })
     })
 
-    it('computes the shared secret of RFC 7748 6.1 from both sides', () => {
-      const alice = x25519KeyPairFromPrivateKey(fromHex(alicePrivate))
-      const bob = x25519KeyPairFromPrivateKey(fromHex(bobPrivate))
-      assert.equal(toHex(dh(alice, fromHex(bobPublic))), shared)
-      assert.equal(toHex(dh(bob, fromHex(alicePublic))), shared)
-    })
+    for (const backend of BACKENDS) x25519Tests(backend)
 
-    it('generates key pairs whose raw private key round-trips', () => {
-      const a = generateX25519KeyPair()
-      const b = generateX25519KeyPair()
-      assert.equal(a.publicKey.byteLength, 32)
-      assert.equal(a.privateKey.byteLength, 32)
-      assert.deepEqual(x25519KeyPairFromPrivateKey(a.privateKey).publicKey, a.publicKey)
-      assert.deepEqual(dh(a, b.publicKey), dh(b, a.publicKey))
-    })
-
-    it('rejects keys of the wrong length', () => {
-      assert.throws(() => x25519KeyPairFromPrivateKey(new Uint8Array(31)), { name: 'InvalidParametersError' })
-      assert.throws(() => dh(generateX25519KeyPair(), new Uint8Array(33)), { name: 'InvalidKeyError' })
-    })
-
-    it('rejects a low-order public key (all-zero shared secret)', () => {
-      // The point of order 1 (u = 0): every scalar multiple is the identity.
-      assert.throws(() => dh(generateX25519KeyPair(), new Uint8Array(32)), { name: 'InvalidKeyError' })
-      // A point of order 8 (u = 1).
-      const one = new Uint8Array(32)
-      one[0] = 1
-      assert.throws(() => dh(generateX25519KeyPair(), one), { name: 'InvalidKeyError' })
+    it('gives the same shared secrets on both backends, whichever made the keys', () => {
+      for (const a of BACKENDS) {
+        for (const b of BACKENDS) {
+          const ours = a.generateKeyPair()
+          const theirs = b.generateKeyPair()
+          const expected = toHex(a.dh(ours, theirs.publicKey))
+          assert.equal(toHex(b.dh(theirs, ours.publicKey)), expected, `${a.name} keys against ${b.name} keys`)
+          assert.equal(toHex(b.dh(ours, b.importPublicKey(theirs.publicKey))), expected, `${a.name} key pair on ${b.name}`)
+          assert.equal(toHex(a.dh(ours, b.importPublicKey(theirs.publicKey))), expected, `${b.name}'s imported key on ${a.name}`)
+        }
+      }
     })
   })
 
@@ -114,3 +98,52 @@ describe('crypto primitives', () => {
     })
   })
 })
+
+// RFC 7748 section 6.1
+const alicePrivate = '77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'
+const alicePublic = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a'
+const bobPrivate = '5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb'
+const bobPublic = 'de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f'
+const shared = '4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742'
+
+function x25519Tests (backend: NoiseCrypto): void {
+  describe(`on ${backend.name}`, () => {
+    it('derives public keys from raw private keys (RFC 7748 6.1)', () => {
+      assert.equal(toHex(backend.keyPairFromPrivateKey(fromHex(alicePrivate)).publicKey), alicePublic)
+      assert.equal(toHex(backend.keyPairFromPrivateKey(fromHex(bobPrivate)).publicKey), bobPublic)
+    })
+
+    it('computes the shared secret of RFC 7748 6.1 from both sides, from raw and from imported keys', () => {
+      const alice = backend.keyPairFromPrivateKey(fromHex(alicePrivate))
+      const bob = backend.keyPairFromPrivateKey(fromHex(bobPrivate))
+      assert.equal(toHex(backend.dh(alice, fromHex(bobPublic))), shared)
+      assert.equal(toHex(backend.dh(bob, fromHex(alicePublic))), shared)
+      assert.equal(toHex(backend.dh(alice, backend.importPublicKey(fromHex(bobPublic)))), shared)
+    })
+
+    it('generates distinct key pairs whose raw private key round-trips', () => {
+      const a = backend.generateKeyPair()
+      const b = backend.generateKeyPair()
+      assert.equal(a.publicKey.byteLength, 32)
+      assert.equal(a.privateKey.byteLength, 32)
+      assert.notDeepEqual(a.privateKey, b.privateKey)
+      assert.deepEqual(backend.keyPairFromPrivateKey(a.privateKey).publicKey, a.publicKey)
+      assert.deepEqual(backend.dh(a, b.publicKey), backend.dh(b, a.publicKey))
+    })
+
+    it('rejects keys of the wrong length', () => {
+      assert.throws(() => backend.keyPairFromPrivateKey(new Uint8Array(31)), { name: 'InvalidParametersError' })
+      assert.throws(() => backend.dh(backend.generateKeyPair(), new Uint8Array(33)), { name: 'InvalidKeyError' })
+      assert.throws(() => backend.importPublicKey(new Uint8Array(31)), { name: 'InvalidKeyError' })
+    })
+
+    it('rejects a low-order public key (all-zero shared secret)', () => {
+      // The point of order 1 (u = 0): every scalar multiple is the identity.
+      assert.throws(() => backend.dh(backend.generateKeyPair(), new Uint8Array(32)), { name: 'InvalidKeyError' })
+      // A point of order 8 (u = 1).
+      const one = new Uint8Array(32)
+      one[0] = 1
+      assert.throws(() => backend.dh(backend.generateKeyPair(), one), { name: 'InvalidKeyError' })
+    })
+  })
+}

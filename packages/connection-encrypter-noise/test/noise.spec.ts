@@ -137,6 +137,7 @@ describe('noise', function () {
       assert.throws(() => noise({ staticNoiseKey: new Uint8Array(16) })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ verifiedIdentityCacheSize: -1 })(ed25519), { name: 'InvalidParametersError' })
       assert.throws(() => noise({ verifiedIdentityCacheSize: 1.5 })(ed25519), { name: 'InvalidParametersError' })
+      assert.throws(() => noise({ crypto: 'openssl' as never })(ed25519), { name: 'InvalidParametersError' })
     })
   })
 
@@ -289,6 +290,18 @@ describe('noise', function () {
       assert.equal(results[0].status, 'rejected')
       assert.equal((results[0] as PromiseRejectedResult).reason.name, 'HandshakeError')
     })
+
+    for (const [dialerCrypto, listenerCrypto] of [['node', 'libsodium'], ['libsodium', 'node'], ['node', 'node']] as const) {
+      it(`connects a dialer on ${dialerCrypto} with a listener on ${listenerCrypto}, small and large messages both ways`, async () => {
+        const [a, b] = memoryPair()
+        const [outbound, inbound] = await secure(a, b, {
+          dialer: ed25519, listener: ed25519b, dialerInit: { crypto: dialerCrypto }, listenerInit: { crypto: listenerCrypto }
+        })
+        assert.ok(outbound.remotePeer.equals(ed25519b.peerId))
+        assert.ok(inbound.remotePeer.equals(ed25519.peerId))
+        await exchange(outbound.conn, inbound.conn, chunks(400_000, 9_000), [...chunks(3_000, 60), ...chunks(300_000, 70_000)])
+      })
+    }
 
     it('uses a given static key', async () => {
       const staticNoiseKey = randomBytes(32)
