@@ -3,7 +3,8 @@
  *
  * The libp2p Noise connection encrypter (`/noise`): a `Noise_XX_25519_ChaChaPoly_SHA256` handshake
  * that authenticates both peers' libp2p identities, early stream-muxer negotiation through Noise
- * extensions, and ChaCha20-Poly1305 transport encryption, on node's native `crypto`.
+ * extensions, and ChaCha20-Poly1305 transport encryption, on native crypto: node's `crypto`, and
+ * libsodium for X25519 and small messages when the optional `sodium-native` is installed.
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@
  */
 export { noise } from './noise.js'
 export type { NoiseInit } from './noise.js'
+export type { NoiseCryptoName } from './crypto.js'
 export type { NoiseExtensions } from './pb/payload.js'
 export {
   NOISE_PROTOCOL_ID,
