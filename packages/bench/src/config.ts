@@ -57,6 +57,11 @@ export interface BenchConfig {
    * js-libp2p does).
    */
   peerkitIdentifyDelay?: number
+  /**
+   * peerkit's Noise crypto backend in every benchmark (`--noise-crypto`); unset: the library
+   * default (node's `crypto`).
+   */
+  peerkitNoiseCrypto?: 'node' | 'libsodium'
   /** Bytes of each raw `node:net` ceiling run. */
   netBytes: number
   /** Bytes encrypted and decrypted by each ChaCha20-Poly1305 ceiling run. */

@@ -36,6 +36,7 @@ export function markdownTable (res: BenchResults): string {
     `machine: ${res.machine.cpuModel}, ${res.machine.cpus} CPUs, ${res.machine.memoryGiB} GiB, ${res.machine.platform}, Linux ${res.machine.kernel}, Node.js ${res.machine.node}`,
     `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better; peerkit/js is the ratio of the medians, "paired" the median of the run-by-run ratios`,
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
+    ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
     '| --- | --- | --- | --- | --- | --- |'

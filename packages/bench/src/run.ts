@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS]`
+ * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium]`
  *
  * Runs peerkit and js-libp2p side by side and writes `benchmarks/results/<date>.json` and `.md`.
  */
@@ -19,13 +19,14 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'identify-delay': { type: 'string' },
+    'noise-crypto': { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS]`)
+  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium]`)
   process.exit(0)
 }
 
@@ -56,6 +57,14 @@ if (values['identify-delay'] != null) {
     process.exit(2)
   }
   config.peerkitIdentifyDelay = ms
+}
+if (values['noise-crypto'] != null) {
+  const name = values['noise-crypto']
+  if (name !== 'node' && name !== 'libsodium') {
+    console.error('--noise-crypto must be node or libsodium')
+    process.exit(2)
+  }
+  config.peerkitNoiseCrypto = name
 }
 if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
 

@@ -25,6 +25,8 @@ export interface WorkerOptions {
    * js-libp2p worker always runs js-libp2p's default (identify at once).
    */
   identifyDelay?: number
+  /** peerkit workers only: Noise's `crypto` backend (default: the library's). */
+  noiseCrypto?: 'node' | 'libsodium'
 }
 
 let nextWorker = 0
@@ -101,6 +103,7 @@ export class WorkerProcess {
   static async start (impl: Impl, role: Role, options: WorkerOptions = {}): Promise<WorkerProcess> {
     const args = ['--role', role, '--security', options.security ?? 'noise', '--muxer', options.muxer ?? 'yamux']
     if (impl === 'peerkit' && options.identifyDelay != null) args.push('--identify-delay', String(options.identifyDelay))
+    if (impl === 'peerkit' && options.noiseCrypto != null) args.push('--noise-crypto', options.noiseCrypto)
     const execArgv = ['--expose-gc', `--max-old-space-size=${options.maxOldSpaceMiB ?? 4096}`]
     // `--cpu-prof DIR` of the CLI: every worker writes a V8 CPU profile there when it exits.
     const profileDir = process.env.PEERKIT_BENCH_CPU_PROF

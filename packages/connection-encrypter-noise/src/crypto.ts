@@ -1,13 +1,13 @@
 /**
  * The Noise cipher suite `25519_ChaChaPoly_SHA256`: X25519, SHA-256 and HKDF on node's `crypto`
  * (OpenSSL), and the two backends a handshake can take its X25519 (and small-message
- * ChaCha20-Poly1305) from: node's `crypto`, or libsodium when `sodium-native` is installed.
+ * ChaCha20-Poly1305) from: node's `crypto` (the default), or libsodium (opt-in, `sodium-native`).
  * ChaCha20-Poly1305 itself lives in `cipher-state.ts`.
  */
 import { createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, KeyObject } from 'node:crypto'
 import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
 import { DH_BYTES, TAG_BYTES } from './constants.js'
-import { libsodium } from './libsodium.js'
+import { loadLibsodium } from './libsodium.js'
 import type { Libsodium } from './libsodium.js'
 
 // DER header of an X25519 private key (OID 1.3.101.110) in PKCS#8 form; the raw 32-byte key follows.
@@ -274,24 +274,34 @@ function libsodiumBackend (sodium: Libsodium): NoiseCrypto {
   })
 }
 
-/** libsodium's backend, when `sodium-native` is installed and loads; else `undefined`. */
-export const libsodiumCrypto: NoiseCrypto | undefined = libsodium != null ? libsodiumBackend(libsodium) : undefined
-
-/** The backend used when none is named: libsodium when available, else node's `crypto`. */
-export const defaultNoiseCrypto: NoiseCrypto = libsodiumCrypto ?? nodeCrypto
+let libsodiumBackendMade: NoiseCrypto | undefined
 
 /**
- * The backend called `name`, or the default one. Throws `InvalidParametersError` for an unknown
- * name, or for `'libsodium'` when `sodium-native` is not installed.
+ * libsodium's backend, loading `sodium-native` on the first call; `undefined` when it is not
+ * installed or does not load.
+ */
+export function libsodiumCrypto (): NoiseCrypto | undefined {
+  if (libsodiumBackendMade != null) return libsodiumBackendMade
+  const sodium = loadLibsodium()
+  if (sodium != null) libsodiumBackendMade = libsodiumBackend(sodium)
+  return libsodiumBackendMade
+}
+
+/** The backend used when none is named: node's `crypto`. */
+export const defaultNoiseCrypto: NoiseCrypto = nodeCrypto
+
+/**
+ * The backend called `name`, or the default one (node's). Throws `InvalidParametersError` for an
+ * unknown name, or for `'libsodium'` when `sodium-native` is not installed or does not load.
  */
 export function noiseCrypto (name?: NoiseCryptoName): NoiseCrypto {
-  if (name == null) return defaultNoiseCrypto
-  if (name === 'node') return nodeCrypto
+  if (name == null || name === 'node') return nodeCrypto
   if (name === 'libsodium') {
-    if (libsodiumCrypto == null) {
-      throw new InvalidParametersError('crypto: \'libsodium\' needs the optional dependency sodium-native, which is not installed or does not load on this platform')
+    const backend = libsodiumCrypto()
+    if (backend == null) {
+      throw new InvalidParametersError('crypto: \'libsodium\' needs sodium-native (npm install sodium-native), which is not installed or does not load on this platform')
     }
-    return libsodiumCrypto
+    return backend
   }
   throw new InvalidParametersError(`crypto must be 'libsodium' or 'node', got ${String(name)}`)
 }

@@ -87,7 +87,7 @@ export interface HandshakeStateInit {
    * token is written.
    */
   ephemeralKeyPair?: X25519KeyPair
-  /** Where X25519 and small-message sealing come from. Default: libsodium when installed, else node's `crypto`. */
+  /** Where X25519 and small-message sealing come from. Default: node's `crypto`. */
   crypto?: NoiseCrypto
 }
 

@@ -44,7 +44,7 @@ export interface HandshakeParams {
   ephemeralKeyPair?: X25519KeyPair
   /** Called once our first message is on its way, while we wait for the remote's answer. */
   onFirstMessageSent?: () => void
-  /** Where X25519 and small-message sealing come from (default: libsodium when installed). */
+  /** Where X25519 and small-message sealing come from (default: node's `crypto`). */
   crypto?: NoiseCrypto
 }
 

@@ -3,8 +3,8 @@
  *
  * The libp2p Noise connection encrypter (`/noise`): a `Noise_XX_25519_ChaChaPoly_SHA256` handshake
  * that authenticates both peers' libp2p identities, early stream-muxer negotiation through Noise
- * extensions, and ChaCha20-Poly1305 transport encryption, on native crypto: node's `crypto`, and
- * libsodium for X25519 and small messages when the optional `sodium-native` is installed.
+ * extensions, and ChaCha20-Poly1305 transport encryption, on node's native `crypto` (or, opt-in,
+ * libsodium for X25519 and small messages: `crypto: 'libsodium'`).
  *
  * @example
  * ```ts

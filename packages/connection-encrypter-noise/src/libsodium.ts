@@ -1,8 +1,8 @@
 /**
- * The optional native backend: libsodium through the `sodium-native` package, an optional
- * dependency. Loaded once, when this module is first imported; when it is not installed (or has no
- * prebuilt binary for the platform) `libsodium` is `undefined` and everything runs on node's
- * `crypto` alone.
+ * The opt-in native backend: libsodium through the `sodium-native` package, an optional peer
+ * dependency. Loaded once, the first time a Noise encrypter asks for it (`crypto: 'libsodium'`),
+ * never otherwise: on the benchmark machine, merely loading the addon made bulk transfers of the
+ * whole process 15–25 % more expensive in CPU (see the package README).
  *
  * Why it is worth a native dependency, measured on the benchmark machine: an X25519 key pair costs
  * 18 µs instead of 43, an agreement with a raw remote key 31 µs instead of 44 (OpenSSL needs the
@@ -52,5 +52,10 @@ function load (): Libsodium | undefined {
   }
 }
 
-/** libsodium when `sodium-native` loaded, else `undefined`. */
-export const libsodium: Libsodium | undefined = load()
+let loaded: { sodium: Libsodium | undefined } | undefined
+
+/** libsodium, loaded on the first call; `undefined` when `sodium-native` is not installed or does not load. */
+export function loadLibsodium (): Libsodium | undefined {
+  loaded ??= { sodium: load() }
+  return loaded.sodium
+}

@@ -36,11 +36,13 @@ export interface NoiseInit {
    */
   verifiedIdentityCacheSize?: number
   /**
-   * Where X25519 and the sealing and opening of small messages (up to 4 KiB) come from: `'libsodium'`
-   * (the optional dependency `sodium-native`) or `'node'` (node's `crypto`, OpenSSL). Larger
-   * messages, SHA-256 and HKDF always use node's `crypto`. Both compute the same functions, so the
-   * choice changes speed, never what is on the wire. Naming `'libsodium'` when `sodium-native` is
-   * not installed throws `InvalidParametersError`. Default: libsodium when it loads, else node.
+   * Where X25519 and the sealing and opening of small messages (up to 4 KiB) come from: `'node'`
+   * (node's `crypto`, OpenSSL) or `'libsodium'` (the optional peer dependency `sodium-native`,
+   * installed by the application). Larger messages, SHA-256 and HKDF always use node's `crypto`.
+   * Both compute the same functions, so the choice changes speed, never what is on the wire:
+   * libsodium makes handshakes and small messages cheaper, but loading it slowed bulk transfers of
+   * the whole process on the benchmark machine (see the README). Naming `'libsodium'` when
+   * `sodium-native` does not load throws `InvalidParametersError`. Default: `'node'`.
    */
   crypto?: NoiseCryptoName
   /** Extension data we advertise in our handshake payload, besides the stream muxers. */

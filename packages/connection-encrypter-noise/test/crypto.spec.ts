@@ -45,13 +45,40 @@ describe('crypto primitives', () => {
       }
     })
 
-    it('loads libsodium in this repository\'s install (sodium-native, an optional dependency), and uses it by default', () => {
-      assert.ok(libsodiumCrypto != null, 'sodium-native did not load: run npm install')
-      assert.equal(defaultNoiseCrypto, libsodiumCrypto)
-      assert.equal(noiseCrypto(), libsodiumCrypto)
-      assert.equal(noiseCrypto('libsodium'), libsodiumCrypto)
+    it('uses node\'s crypto by default, and libsodium when asked (sodium-native, a devDependency here)', () => {
+      const libsodium = libsodiumCrypto()
+      assert.ok(libsodium != null, 'sodium-native did not load: run npm install')
+      assert.equal(libsodium.name, 'libsodium')
+      assert.equal(libsodiumCrypto(), libsodium, 'made once')
+      assert.equal(defaultNoiseCrypto, nodeCrypto)
+      assert.equal(noiseCrypto(), nodeCrypto)
       assert.equal(noiseCrypto('node'), nodeCrypto)
+      assert.equal(noiseCrypto('libsodium'), libsodium)
       assert.throws(() => noiseCrypto('openssl' as never), { name: 'InvalidParametersError' })
+    })
+
+    it('does not load sodium-native unless an encrypter asks for libsodium', async function () {
+      // In a process of its own: this one loaded it for the tests of both backends.
+      this.timeout(20_000)
+      const moduleUrl = new URL('../src/index.js', import.meta.url).href
+      const run = async (init: string): Promise<string> => {
+        const source = `import { createRequire } from 'node:module'
+          const { noise } = await import(${JSON.stringify(moduleUrl)})
+          const { generateKeyPair } = await import(${JSON.stringify(new URL('../../../crypto/dist/src/index.js', import.meta.url).href)})
+          const { peerIdFromPrivateKey } = await import(${JSON.stringify(new URL('../../../peer-id/dist/src/index.js', import.meta.url).href)})
+          const privateKey = await generateKeyPair('Ed25519')
+          noise(${init})({ privateKey, peerId: peerIdFromPrivateKey(privateKey) })
+          const cache = createRequire(import.meta.url).cache
+          process.stdout.write(String(Object.keys(cache).some(k => k.includes('sodium-native'))))`
+        const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] })
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+        await once(child, 'exit')
+        return out
+      }
+      assert.equal(await run('{}'), 'false')
+      assert.equal(await run("{ crypto: 'node' }"), 'false')
+      assert.equal(await run("{ crypto: 'libsodium' }"), 'true')
     })
 
     for (const backend of BACKENDS) x25519Tests(backend)

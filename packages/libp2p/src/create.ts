@@ -10,6 +10,7 @@ import { ping } from '@peerkit/ping'
 import { swarm } from '@peerkit/swarm'
 import { tcp } from '@peerkit/transport-tcp'
 import { Node } from './node.js'
+import type { NoiseInit } from '@peerkit/connection-encrypter-noise'
 import type { IdentifyInit, Identify } from '@peerkit/identify'
 import type { ConnectionEncrypter, PrivateKey, StreamMuxerFactory } from '@peerkit/interfaces'
 import type { MplexInit } from '@peerkit/muxer-mplex'
@@ -29,6 +30,8 @@ export interface CreateNodeConfig {
   listen?: Array<string | Multiaddr>
   /** Encrypters in order of preference. Default `['noise']`. */
   security?: SecurityName[]
+  /** Noise options (e.g. `{ crypto: 'libsodium' }`, see `NoiseInit`). */
+  noise?: NoiseInit
   /** Stream muxers in order of preference. Default `['yamux', 'mplex']`. */
   muxers?: MuxerName[]
   /** TCP transport options. */
@@ -69,7 +72,7 @@ export async function createNode (config: CreateNodeConfig = {}): Promise<Node<D
   const components = { privateKey, peerId: node.id }
 
   const encrypters: ConnectionEncrypter[] = (config.security ?? ['noise']).map(name => {
-    if (name === 'noise') return noise()(components)
+    if (name === 'noise') return noise(config.noise)(components)
     if (name === 'plaintext') return plaintext()(components)
     throw new InvalidParametersError(`Unknown security ${String(name)}`)
   })

@@ -53,6 +53,20 @@ describe('@peerkit/libp2p', function () {
     await assert.rejects(a.dial(multiaddr('/ip4/127.0.0.1/tcp/1')), NotStartedError)
   })
 
+  it('createNode passes Noise options on: a node on libsodium talks to one on node\'s crypto', async () => {
+    await assert.rejects(createNode({ noise: { crypto: 'openssl' as never } }), { name: 'InvalidParametersError' })
+    const a = await createNode({ noise: { crypto: 'libsodium' } })
+    const b = await createNode({ listen: [], noise: { crypto: 'node' } })
+    try {
+      a.handle('/echo/1.0.0', async ({ stream }) => { await stream.sink(stream.source) })
+      assert.equal(await echoOnce(b, a.getMultiaddrs()[0], 'across backends'), 'across backends')
+      assert.equal(b.getConnections(a.id)[0].encryption, '/noise')
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+  })
+
   it('re-dispatches swarm events on the node', async () => {
     const a = await createNode()
     const b = await createNode({ listen: [] })

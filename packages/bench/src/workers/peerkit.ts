@@ -17,6 +17,7 @@ const role = argValue('role', 'server')
 const security = argValue('security', 'noise') as SecurityName
 const muxer = argValue('muxer', 'yamux') as MuxerName
 const identifyDelay = argValue('identify-delay', '')
+const noiseCrypto = argValue('noise-crypto', '')
 
 /** Limits raised so that the benchmarks, not the defaults, decide how many connections and streams there are. */
 const HANDLER_OPTIONS = { maxInboundStreams: 4096, maxOutboundStreams: 4096 }
@@ -24,7 +25,8 @@ const NODE_CONFIG: CreateNodeConfig = {
   security: [security],
   muxers: [muxer],
   swarm: { maxConnections: 10_000, maxIncomingPendingConnections: 1024, maxPendingDials: 10_000, maxParallelDials: 1024 },
-  ...(identifyDelay !== '' ? { identify: { connectionOpenDelay: Number(identifyDelay) } } : {})
+  ...(identifyDelay !== '' ? { identify: { connectionOpenDelay: Number(identifyDelay) } } : {}),
+  ...(noiseCrypto !== '' ? { noise: { crypto: noiseCrypto as 'node' | 'libsodium' } } : {})
 }
 const PAYLOAD = new Uint8Array(CHUNK_SIZE).map((_, i) => (i * 31 + 7) & 0xff)
 const ONE = new Uint8Array([42])
