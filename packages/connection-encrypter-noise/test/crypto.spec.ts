@@ -57,17 +57,23 @@ describe('crypto primitives', () => {
       assert.throws(() => noiseCrypto('openssl' as never), { name: 'InvalidParametersError' })
     })
 
-    it('does not load sodium-native unless an encrypter asks for libsodium', async function () {
+    it('does not load sodium-native unless an encrypter asks for libsodium, and says so when it is missing', async function () {
       // In a process of its own: this one loaded it for the tests of both backends.
       this.timeout(20_000)
       const moduleUrl = new URL('../src/index.js', import.meta.url).href
-      const run = async (init: string): Promise<string> => {
+      const run = async (init: string, hideSodium = false): Promise<string> => {
+        // hideSodium: the process cannot resolve sodium-native, as when it is not installed.
+        const hide = hideSodium
+          ? `const Module = createRequire(import.meta.url)('node:module'); const resolve = Module._resolveFilename
+             Module._resolveFilename = function (request, ...rest) { if (request === 'sodium-native') throw Object.assign(new Error('not installed'), { code: 'MODULE_NOT_FOUND' }); return resolve.call(this, request, ...rest) }`
+          : ''
         const source = `import { createRequire } from 'node:module'
+          ${hide}
           const { noise } = await import(${JSON.stringify(moduleUrl)})
           const { generateKeyPair } = await import(${JSON.stringify(new URL('../../../crypto/dist/src/index.js', import.meta.url).href)})
           const { peerIdFromPrivateKey } = await import(${JSON.stringify(new URL('../../../peer-id/dist/src/index.js', import.meta.url).href)})
           const privateKey = await generateKeyPair('Ed25519')
-          noise(${init})({ privateKey, peerId: peerIdFromPrivateKey(privateKey) })
+          try { noise(${init})({ privateKey, peerId: peerIdFromPrivateKey(privateKey) }) } catch (err) { process.stdout.write(err.name + ': '); }
           const cache = createRequire(import.meta.url).cache
           process.stdout.write(String(Object.keys(cache).some(k => k.includes('sodium-native'))))`
         const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -79,6 +85,9 @@ describe('crypto primitives', () => {
       assert.equal(await run('{}'), 'false')
       assert.equal(await run("{ crypto: 'node' }"), 'false')
       assert.equal(await run("{ crypto: 'libsodium' }"), 'true')
+      // Without sodium-native: the default works, asking for libsodium is a typed error.
+      assert.equal(await run('{}', true), 'false')
+      assert.equal(await run("{ crypto: 'libsodium' }", true), 'InvalidParametersError: false')
     })
 
     for (const backend of BACKENDS) x25519Tests(backend)
