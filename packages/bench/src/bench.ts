@@ -115,8 +115,13 @@ interface Pair {
   client: WorkerProcess
 }
 
+/** A worker's options: the combination, and the peerkit settings the CLI overrides. */
+function workerOptions (config: BenchConfig, combo: Combo = config.setupCombo): WorkerOptions {
+  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto }
+}
+
 async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<ComparedImpl, Pair>> {
-  const options = { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto }
+  const options = workerOptions(config, combo)
   const [ps, pc, js, jc] = await startAll([
     ['peerkit', 'server', options], ['peerkit', 'client', options],
     ['js', 'server', options], ['js', 'client', options]
@@ -340,7 +345,7 @@ async function settle (server: WorkerProcess, count: number, timeoutMs: number):
 /** Holds `count` connections from distinct peers on the server, spread over client processes. */
 async function holdConnections (impl: ComparedImpl, server: WorkerProcess, count: number, config: BenchConfig): Promise<WorkerProcess[]> {
   const processes = Math.ceil(count / config.nodesPerClientProcess)
-  const clients = await startAll(Array.from({ length: processes }, () => [impl, 'client', { ...config.setupCombo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto }] as [Impl, 'client', WorkerOptions]))
+  const clients = await startAll(Array.from({ length: processes }, () => [impl, 'client', workerOptions(config)] as [Impl, 'client', WorkerOptions]))
   try {
     await Promise.all(clients.map(async (c, i) => {
       const share = Math.min(config.nodesPerClientProcess, count - i * config.nodesPerClientProcess)
@@ -365,7 +370,7 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
     const heap = { peerkit: [] as number[], js: [] as number[] }
     for (let rep = 0; rep < config.memoryReps; rep++) {
       for (const impl of IMPLS) {
-        const server = await WorkerProcess.start(impl, 'server', { ...config.setupCombo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto })
+        const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
         let clients: WorkerProcess[] = []
         try {
           // Warm the server's connection path, then measure from an idle state. 100 connections

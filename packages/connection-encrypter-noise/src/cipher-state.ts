@@ -123,11 +123,15 @@ export class CipherState {
    */
   seal (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
     const length = plaintext.byteLength
-    if (this.#small != null && length <= this.#small.maxBytes) {
-      const out = Buffer.allocUnsafe(length + TAG_BYTES)
-      this.sealInto(plaintext, out, 0, ad)
-      return { ciphertext: out.subarray(0, length), tag: out.subarray(length) }
-    }
+    const small = this.#small
+    if (small == null || length > small.maxBytes) return this.#sealWithNode(plaintext, ad)
+    const out = Buffer.allocUnsafe(length + TAG_BYTES)
+    this.#sealSmall(small, plaintext, out, ad)
+    return { ciphertext: out.subarray(0, length), tag: out.subarray(length) }
+  }
+
+  /** `seal` on node's cipher API: a list plaintext streams, its ciphertext comes back as a list. */
+  #sealWithNode (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
     const material = this.#requireKey()
     this.#checkNonce()
     const cipher = newCipher(material)
@@ -157,20 +161,28 @@ export class CipherState {
       throw new InvalidParametersError(`${length + TAG_BYTES} bytes of sealed message do not fit at offset ${offset} of ${target.byteLength} bytes`)
     }
     const small = this.#small
-    if (small == null || length > small.maxBytes) {
-      const { ciphertext, tag } = this.seal(plaintext, ad)
+    if (small != null && length <= small.maxBytes) {
+      this.#sealSmall(small, plaintext, target.subarray(offset, offset + length + TAG_BYTES), ad)
+      return
+    }
+    const { ciphertext, tag } = this.#sealWithNode(plaintext, ad)
+    if (ciphertext instanceof Uint8Array) {
+      target.set(ciphertext, offset)
+    } else {
       let at = offset
-      for (const piece of ciphertext instanceof Uint8Array ? [ciphertext] : ciphertext) {
+      for (const piece of ciphertext) {
         target.set(piece, at)
         at += piece.byteLength
       }
-      target.set(tag, at)
-      return
     }
+    target.set(tag, offset + length)
+  }
+
+  /** Seals a message the backend's small-message path takes, into `out` (exactly `ciphertext || tag` long). */
+  #sealSmall (small: SmallMessageAead, plaintext: Uint8Array | Uint8ArrayList, out: Uint8Array, ad?: Uint8Array): void {
     const material = this.#requireKey()
     this.#checkNonce()
-    const input = plaintext instanceof Uint8Array ? plaintext : plaintext.subarray()
-    small.seal(target.subarray(offset, offset + length + TAG_BYTES), input, ad,
+    small.seal(out, plaintext instanceof Uint8Array ? plaintext : plaintext.subarray(), ad,
       material.subarray(KEY_BYTES), material.subarray(0, KEY_BYTES))
     this.#increment()
   }

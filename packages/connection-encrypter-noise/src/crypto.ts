@@ -274,17 +274,19 @@ function libsodiumBackend (sodium: Libsodium): NoiseCrypto {
   })
 }
 
-let libsodiumBackendMade: NoiseCrypto | undefined
+// The outcome of the one attempt to load libsodium: its backend, null when it did not load.
+let libsodiumOutcome: NoiseCrypto | null | undefined
 
 /**
  * libsodium's backend, loading `sodium-native` on the first call; `undefined` when it is not
  * installed or does not load.
  */
 export function libsodiumCrypto (): NoiseCrypto | undefined {
-  if (libsodiumBackendMade != null) return libsodiumBackendMade
-  const sodium = loadLibsodium()
-  if (sodium != null) libsodiumBackendMade = libsodiumBackend(sodium)
-  return libsodiumBackendMade
+  if (libsodiumOutcome === undefined) {
+    const sodium = loadLibsodium()
+    libsodiumOutcome = sodium == null ? null : libsodiumBackend(sodium)
+  }
+  return libsodiumOutcome ?? undefined
 }
 
 /** The backend used when none is named: node's `crypto`. */

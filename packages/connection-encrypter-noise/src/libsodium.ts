@@ -36,26 +36,22 @@ const REQUIRED: ReadonlyArray<keyof Libsodium> = [
   'crypto_aead_chacha20poly1305_ietf_decrypt_detached'
 ]
 
-function load (): Libsodium | undefined {
+/**
+ * Loads libsodium; `undefined` when `sodium-native` is not installed or does not load. Each call
+ * tries again: the caller (`libsodiumCrypto`) keeps the outcome.
+ */
+export function loadLibsodium (): Libsodium | undefined {
   const log = logger('peerkit:noise')
   try {
     const mod = createRequire(import.meta.url)('sodium-native') as Partial<Libsodium>
     const missing = REQUIRED.filter(name => typeof mod[name] !== 'function')
     if (missing.length > 0) {
-      log('sodium-native lacks %s: using node:crypto', missing.join(', '))
+      log('sodium-native lacks %s', missing.join(', '))
       return undefined
     }
     return mod as Libsodium
   } catch (err) {
-    log('sodium-native is not available (%s): using node:crypto', (err as Error).message)
+    log('sodium-native is not available: %s', (err as Error).message)
     return undefined
   }
-}
-
-let loaded: { sodium: Libsodium | undefined } | undefined
-
-/** libsodium, loaded on the first call; `undefined` when `sodium-native` is not installed or does not load. */
-export function loadLibsodium (): Libsodium | undefined {
-  loaded ??= { sodium: load() }
-  return loaded.sodium
 }
