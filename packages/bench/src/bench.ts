@@ -117,7 +117,7 @@ interface Pair {
 
 /** A worker's options: the combination, and the peerkit settings the CLI overrides. */
 function workerOptions (config: BenchConfig, combo: Combo = config.setupCombo): WorkerOptions {
-  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto }
+  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto, nodeFlags: config.nodeFlags }
 }
 
 async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<ComparedImpl, Pair>> {
@@ -412,7 +412,8 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
 
 /** Raw `node:net` loopback and ChaCha20-Poly1305 throughput on this machine. */
 async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[]): Promise<ResultRecord[]> {
-  const workers = await startAll([['net', 'server'], ['net', 'client']])
+  const options: WorkerOptions = { nodeFlags: config.nodeFlags }
+  const workers = await startAll([['net', 'server', options], ['net', 'client', options]])
   const [server, client] = workers
   try {
     const net: number[] = []

@@ -62,6 +62,11 @@ export interface BenchConfig {
    * default (node's `crypto`).
    */
   peerkitNoiseCrypto?: 'node' | 'libsodium'
+  /**
+   * Extra Node.js/V8 flags for every worker process of both implementations (`--node-flags`), e.g.
+   * `--initial-old-space-size=256` to see what the garbage collector's sizing costs; unset: none.
+   */
+  nodeFlags?: string[]
   /** Bytes of each raw `node:net` ceiling run. */
   netBytes: number
   /** Bytes encrypted and decrypted by each ChaCha20-Poly1305 ceiling run. */

@@ -37,6 +37,7 @@ export function markdownTable (res: BenchResults): string {
     `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better; peerkit/js is the ratio of the medians, "paired" the median of the run-by-run ratios`,
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
     ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),
+    ...(res.config.nodeFlags != null && res.config.nodeFlags.length > 0 ? [`Node.js flags of every worker (both implementations): ${res.config.nodeFlags.join(' ')}`] : []),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
     '| --- | --- | --- | --- | --- | --- |'

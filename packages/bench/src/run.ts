@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium]`
+ * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."]`
  *
  * Runs peerkit and js-libp2p side by side and writes `benchmarks/results/<date>.json` and `.md`.
  */
@@ -20,13 +20,14 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     'identify-delay': { type: 'string' },
     'noise-crypto': { type: 'string' },
+    'node-flags': { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium]`)
+  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."]`)
   process.exit(0)
 }
 
@@ -65,6 +66,15 @@ if (values['noise-crypto'] != null) {
     process.exit(2)
   }
   config.peerkitNoiseCrypto = name
+}
+if (values['node-flags'] != null) {
+  const flags = values['node-flags'].split(/\s+/).filter(f => f !== '')
+  const bad = flags.find(f => !/^--[a-z0-9][a-z0-9-]*(=[^\s]+)?$/.test(f))
+  if (bad != null) {
+    console.error(`--node-flags takes Node.js/V8 flags such as "--initial-old-space-size=256"; got ${bad}`)
+    process.exit(2)
+  }
+  config.nodeFlags = flags
 }
 if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
 

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   identifyDelay?: number
   /** peerkit workers only: Noise's `crypto` backend (default: the library's). */
   noiseCrypto?: 'node' | 'libsodium'
+  /** Extra Node.js/V8 flags of the worker process (both implementations alike). */
+  nodeFlags?: string[]
 }
 
 let nextWorker = 0
@@ -104,7 +106,7 @@ export class WorkerProcess {
     const args = ['--role', role, '--security', options.security ?? 'noise', '--muxer', options.muxer ?? 'yamux']
     if (impl === 'peerkit' && options.identifyDelay != null) args.push('--identify-delay', String(options.identifyDelay))
     if (impl === 'peerkit' && options.noiseCrypto != null) args.push('--noise-crypto', options.noiseCrypto)
-    const execArgv = ['--expose-gc', `--max-old-space-size=${options.maxOldSpaceMiB ?? 4096}`]
+    const execArgv = ['--expose-gc', `--max-old-space-size=${options.maxOldSpaceMiB ?? 4096}`, ...(options.nodeFlags ?? [])]
     // `--cpu-prof DIR` of the CLI: every worker writes a V8 CPU profile there when it exits.
     const profileDir = process.env.PEERKIT_BENCH_CPU_PROF
     if (profileDir != null && profileDir !== '') execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${impl}-${role}-${process.pid}-${Date.now()}-${nextWorker++}.cpuprofile`)

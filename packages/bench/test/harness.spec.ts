@@ -65,6 +65,18 @@ describe('bench harness', function () {
       }
       await assert.rejects(w.cmd('usage'), /has exited/)
     })
+
+    it('starts workers with the extra Node.js flags it is given', async () => {
+      // A flag node refuses makes the worker fail to start, naming it: the flags reach the process.
+      await assert.rejects(WorkerProcess.start('net', 'server', { nodeFlags: ['--no-such-node-flag'] }),
+        /net server worker: exited before ready; stderr: .*--no-such-node-flag/)
+      const w = await WorkerProcess.start('net', 'server', { nodeFlags: ['--initial-old-space-size=64'] })
+      try {
+        assert.match(w.addr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
+      } finally {
+        await w.stop()
+      }
+    })
   })
 
   describe('a smoke run of every group, both implementations end to end', () => {
