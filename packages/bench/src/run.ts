@@ -31,13 +31,18 @@ if (values.help) {
   process.exit(0)
 }
 
+/** Reports a bad command line and exits with status 2. */
+function usageError (message: string): never {
+  console.error(message)
+  process.exit(2)
+}
+
 const config = configFor(values.smoke ? 'smoke' : values.quick ? 'quick' : 'full')
 if (values.only != null) {
   const wanted = values.only.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const g of wanted) {
     if (!(GROUPS as readonly string[]).includes(g)) {
-      console.error(`unknown group ${g}; groups: ${GROUPS.join(', ')}`)
-      process.exit(2)
+      usageError(`unknown group ${g}; groups: ${GROUPS.join(', ')}`)
     }
   }
   config.groups = GROUPS.filter(g => wanted.includes(g)) as Group[]
@@ -45,8 +50,7 @@ if (values.only != null) {
 if (values.reps != null) {
   const reps = Number(values.reps)
   if (!Number.isInteger(reps) || reps < 1) {
-    console.error('--reps must be a positive integer')
-    process.exit(2)
+    usageError('--reps must be a positive integer')
   }
   config.reps = reps
 }
@@ -54,16 +58,14 @@ if (values.reps != null) {
 if (values['identify-delay'] != null) {
   const ms = Number(values['identify-delay'])
   if (!Number.isInteger(ms) || ms < 0) {
-    console.error('--identify-delay must be an integer >= 0 (milliseconds)')
-    process.exit(2)
+    usageError('--identify-delay must be an integer >= 0 (milliseconds)')
   }
   config.peerkitIdentifyDelay = ms
 }
 if (values['noise-crypto'] != null) {
   const name = values['noise-crypto']
   if (name !== 'node' && name !== 'libsodium') {
-    console.error('--noise-crypto must be node or libsodium')
-    process.exit(2)
+    usageError('--noise-crypto must be node or libsodium')
   }
   config.peerkitNoiseCrypto = name
 }
@@ -71,8 +73,7 @@ if (values['node-flags'] != null) {
   const flags = values['node-flags'].split(/\s+/).filter(f => f !== '')
   const bad = flags.find(f => !/^--[a-z0-9][a-z0-9-]*(=[^\s]+)?$/.test(f))
   if (bad != null) {
-    console.error(`--node-flags takes Node.js/V8 flags such as "--initial-old-space-size=256"; got ${bad}`)
-    process.exit(2)
+    usageError(`--node-flags takes Node.js/V8 flags such as "--initial-old-space-size=256"; got ${bad}`)
   }
   config.nodeFlags = flags
 }
