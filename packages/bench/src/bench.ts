@@ -110,7 +110,8 @@ export function compare (fields: Omit<ResultRecord, 'peerkit' | 'js' | 'ratio' |
   return { ...fields, peerkit, js, ratio, ...(pairedRatio != null ? { pairedRatio } : {}), ...target(fields.better, ratio, wanted), ...(note != null ? { note } : {}) }
 }
 
-interface Pair {
+/** The server and client worker of one implementation. */
+export interface Pair {
   server: WorkerProcess
   client: WorkerProcess
 }
@@ -136,11 +137,19 @@ async function stopPairs (pairs: Record<ComparedImpl, Pair> | undefined): Promis
 
 /**
  * Lets a pair that just finished a run settle before the other implementation's run starts: a
- * full collection in both processes (outside any measurement), so that neither run pays for the
- * garbage the previous one left behind on the shared cores.
+ * round trip to both processes (so neither is still busy with the run it just finished), then a
+ * short pause.
+ *
+ * No garbage collection is forced here. Forcing one (`gc()`) before every run was the harness's
+ * first design, and it distorted what it measured: after a forced full collection V8 sizes the
+ * heap for the small set of objects that survived it, and the next run pays for that with
+ * several times as many mark-compacts until the heap has grown again. That cost is about the
+ * same in milliseconds for both implementations, so it took more from the shorter runs. An
+ * application never forces collections, so the runs now see V8's heap as it stands after the
+ * previous run of the same process, as an application would.
  */
-async function quiesce (pair: Pair): Promise<void> {
-  await Promise.all([pair.server.cmd('usage', { gc: true }), pair.client.cmd('usage', { gc: true })])
+export async function quiesce (pair: Pair): Promise<void> {
+  await Promise.all([pair.server.cmd('usage', { gc: false }), pair.client.cmd('usage', { gc: false })])
   await sleep(QUIESCE_MS)
 }
 

@@ -99,7 +99,7 @@ export function configFor (mode: 'full' | 'quick' | 'smoke'): BenchConfig {
         reps: 7,
         throughputBytes: 256 * MIB,
         warmupBytes: 32 * MIB,
-        dials: 200,
+        dials: 500,
         firstStreams: 50,
         sequentialStreams: 5000,
         concurrentStreams: 5000,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WorkerProcess, compare, configFor, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
-import type { BenchResults, ResultRecord, Stats } from '../src/index.js'
+import { WorkerProcess, compare, configFor, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 
 function assertStats (s: Stats | undefined, what: string, runs: number): void {
   assert.ok(s != null, `${what}: missing`)
@@ -30,6 +30,18 @@ describe('bench harness', function () {
       assert.equal(summarize([4, 1, 2, 3]).median, 2.5)
       assert.throws(() => summarize([]), RangeError)
       assert.throws(() => summarize([1, Number.NaN]), RangeError)
+    })
+
+    it('lets a pair settle between runs without forcing a garbage collection in either process', async () => {
+      // A forced collection before a run makes V8 size the heap for what survived it, and the run
+      // then pays several times as many mark-compacts: the harness must not do that.
+      const calls: Array<{ role: string, cmd: string, args?: Record<string, unknown> }> = []
+      const worker = (role: string): WorkerProcess => ({
+        cmd: async (cmd: string, args?: Record<string, unknown>) => { calls.push({ role, cmd, args }); return {} }
+      }) as unknown as WorkerProcess
+      await quiesce({ server: worker('server'), client: worker('client') } satisfies Pair)
+      assert.deepEqual(calls.map(c => c.role).sort(), ['client', 'server'])
+      for (const c of calls) assert.notEqual(c.args?.gc, true, `${c.role}: ${c.cmd} ${JSON.stringify(c.args)}`)
     })
 
     it('computes the peerkit/js ratio and checks the target in the right direction', () => {
