@@ -39,8 +39,8 @@ export interface TCPInit extends TCPConnectionOptions {
    * Sockets read into one 256 KiB buffer shared by the process instead of into a new 64 KiB buffer
    * per read: dialled sockets through Node's `onread` option, accepted ones through
    * `adoptSharedRead()` (which falls back to Node's own reads on a runtime where it cannot). Each
-   * read is handed on within its callback; receivers that keep data get a copy (see
-   * `ByteChannelReceiver.transientData`). `false`: a new buffer per read, as Node does by default.
+   * read is handed on within its callback; receivers that keep data get a copy, in pieces of at
+   * most 64 KiB (see `ByteChannelReceiver.transientData`). `false`: a new buffer per read, as Node does by default.
    *
    * @default true
    */

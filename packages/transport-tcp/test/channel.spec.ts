@@ -265,19 +265,24 @@ describe('dialled connections reading into the shared buffer', () => {
       server.close()
     }
   })
-  it('reads a backlog in reads larger than the 64 KiB Node reads into by default', async function () {
-    this.timeout(10_000)
-    const backlog = 1024 * 1024
+  /** A server that writes `data` at once, and ends, while its event loop is busy: the kernel queues a backlog. */
+  async function backlogServer (data: Uint8Array): Promise<{ server: net.Server, addr: ReturnType<typeof multiaddr> }> {
     const server = net.createServer({ allowHalfOpen: true }, socket => {
       socket.on('error', () => {})
-      socket.write(Buffer.alloc(backlog, 7))
+      socket.write(data)
       // Keep the event loop busy while the kernel queues the bytes for the reader.
       const until = Date.now() + 50
       while (Date.now() < until) { /* busy */ }
       socket.end()
     })
     await new Promise<void>(resolve => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
-    const addr = multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`)
+    return { server, addr: multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`) }
+  }
+
+  it('reads a backlog in reads larger than the 64 KiB Node reads into by default', async function () {
+    this.timeout(10_000)
+    const backlog = 1024 * 1024
+    const { server, addr } = await backlogServer(Buffer.alloc(backlog, 7))
     try {
       const conn = await tcp().dial(addr)
       const channel = claimByteChannel(conn)
@@ -290,6 +295,39 @@ describe('dialled connections reading into the shared buffer', () => {
       const largest = Math.max(...reads)
       assert.ok(largest > 64 * 1024, `a read larger than 64 KiB (largest ${largest} of ${reads.length} reads)`)
       assert.ok(largest <= sharedReadOption().buffer.byteLength, 'no read larger than the shared buffer')
+      conn.abort(new Error('done'))
+    } finally {
+      server.close()
+    }
+  })
+
+  it('hands a receiver that keeps its data copies of at most 64 KiB, each in a buffer of its own', async function () {
+    this.timeout(10_000)
+    const sent = pattern(5)
+    const { server, addr } = await backlogServer(sent)
+    try {
+      const conn = await tcp().dial(addr)
+      const channel = claimByteChannel(conn)
+      assert.ok(channel != null)
+      const kept: Uint8Array[] = []
+      await new Promise<void>((resolve, reject) => {
+        channel.attach({
+          transientData: false,
+          onData: (d) => { assert.ok(d instanceof Uint8Array, 'a contiguous chunk'); kept.push(d) },
+          onEnd: resolve,
+          onError: reject,
+          onDrain: () => {}
+        })
+      })
+      // Read after the last chunk arrived: a chunk that were a view of the shared buffer would
+      // have been overwritten by the reads after it.
+      assert.ok(Buffer.concat(kept).equals(sent), `all ${sent.byteLength} bytes, intact, in ${kept.length} chunks`)
+      assert.ok(kept.length > sent.byteLength / (64 * 1024), `${kept.length} chunks`)
+      for (const chunk of kept) {
+        assert.ok(chunk.byteLength <= 64 * 1024, `a chunk of ${chunk.byteLength} bytes`)
+        assert.notEqual(chunk.buffer, sharedReadOption().buffer.buffer, 'a chunk in the shared buffer')
+        if (chunk.byteLength >= 4096) assert.equal(chunk.buffer.byteLength, chunk.byteLength, 'a long chunk has a buffer of its own')
+      }
       conn.abort(new Error('done'))
     } finally {
       server.close()
