@@ -761,8 +761,8 @@ const MAX_COPY_BYTES = 64 * 1024
  * whole reads of up to 256 KiB with `Buffer.from` took half of a plaintext receiver's CPU, nearly
  * all of it in the copy and the allocation (buffers that large are most likely mapped fresh from
  * the kernel each time, zeroed and faulted in; 64 KiB ones are reused from the heap). A long
- * piece gets an uninitialised buffer that the copy fills (`Buffer.from` zeroes it first); a short
- * one comes from node's pool, as with `Buffer.from`.
+ * piece gets an uninitialised buffer that the copy fills; a short one comes from node's pool, as
+ * with `Buffer.from`.
  */
 function copyRead (view: Uint8Array): Buffer {
   if (view.byteLength < POOLED_COPY_BYTES) return Buffer.from(view)

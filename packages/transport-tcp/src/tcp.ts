@@ -40,7 +40,8 @@ export interface TCPInit extends TCPConnectionOptions {
    * per read: dialled sockets through Node's `onread` option, accepted ones through
    * `adoptSharedRead()` (which falls back to Node's own reads on a runtime where it cannot). Each
    * read is handed on within its callback; receivers that keep data get a copy, in pieces of at
-   * most 64 KiB (see `ByteChannelReceiver.transientData`). `false`: a new buffer per read, as Node does by default.
+   * most 64 KiB (see `ByteChannelReceiver.transientData`). `false`: a new buffer per read, as
+   * Node does by default.
    *
    * @default true
    */
