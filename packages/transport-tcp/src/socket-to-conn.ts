@@ -232,8 +232,9 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     if (receiver?.transientData === true) {
       if (!owner.#receiverDone) receiver.onData(view)
     } else if (receiver != null || !owner.#discarding) {
-      // Copied in pieces of at most 64 KiB: see copyRead.
-      for (let at = 0; at < nread; at += MAX_COPY_BYTES) owner.#onData(copyRead(view.subarray(at, Math.min(nread, at + MAX_COPY_BYTES))))
+      for (let at = 0; at < nread; at += MAX_COPY_BYTES) {
+        owner.#onData(copyRead(view.subarray(at, Math.min(nread, at + MAX_COPY_BYTES))))
+      }
     }
     // Pausing, when the queue is full, is #onData's: `false` would pause the socket again.
     return true
@@ -751,8 +752,9 @@ function closeAbortReason (signal: AbortSignal, name: string): Error {
  * noise + yamux push: the receiver's CPU per GiB fell by about a quarter.
  */
 const SHARED_READ_BUFFER_BYTES = 256 * 1024
-/** Reads shorter than this are copied into node's buffer pool, longer ones into a buffer of their own. */
+/** Pieces shorter than this are copied into node's buffer pool, longer ones into a buffer of their own. */
 const POOLED_COPY_BYTES = 4096
+/** A read copied for a receiver that keeps its data is copied in pieces of at most this (see copyRead). */
 const MAX_COPY_BYTES = 64 * 1024
 
 /**

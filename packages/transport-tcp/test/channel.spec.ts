@@ -265,8 +265,12 @@ describe('dialled connections reading into the shared buffer', () => {
       server.close()
     }
   })
-  /** A server that writes `data` at once, and ends, while its event loop is busy: the kernel queues a backlog. */
-  async function backlogServer (data: Uint8Array): Promise<{ server: net.Server, addr: ReturnType<typeof multiaddr> }> {
+  /**
+   * Dials a server that writes `data` at once, and ends, while its event loop is busy (so the
+   * kernel queues a backlog), and hands every chunk read to `onData` of a channel receiver with
+   * the given `transientData`, until the end of the stream.
+   */
+  async function readBacklog (data: Uint8Array, transientData: boolean, onData: (d: Uint8Array | Uint8ArrayList) => void): Promise<void> {
     const server = net.createServer({ allowHalfOpen: true }, socket => {
       socket.on('error', () => {})
       socket.write(data)
@@ -276,61 +280,43 @@ describe('dialled connections reading into the shared buffer', () => {
       socket.end()
     })
     await new Promise<void>(resolve => server.listen({ host: '127.0.0.1', port: 0 }, resolve))
-    return { server, addr: multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`) }
+    try {
+      const conn = await tcp().dial(multiaddr(`/ip4/127.0.0.1/tcp/${(server.address() as net.AddressInfo).port}`))
+      const channel = claimByteChannel(conn)
+      assert.ok(channel != null)
+      await new Promise<void>((resolve, reject) => {
+        channel.attach({ transientData, onData, onEnd: resolve, onError: reject, onDrain: () => {} })
+      })
+      conn.abort(new Error('done'))
+    } finally {
+      server.close()
+    }
   }
 
   it('reads a backlog in reads larger than the 64 KiB Node reads into by default', async function () {
     this.timeout(10_000)
     const backlog = 1024 * 1024
-    const { server, addr } = await backlogServer(Buffer.alloc(backlog, 7))
-    try {
-      const conn = await tcp().dial(addr)
-      const channel = claimByteChannel(conn)
-      assert.ok(channel != null)
-      const reads: number[] = []
-      await new Promise<void>((resolve, reject) => {
-        channel.attach({ transientData: true, onData: (d) => { reads.push(d.byteLength) }, onEnd: resolve, onError: reject, onDrain: () => {} })
-      })
-      assert.equal(reads.reduce((a, b) => a + b, 0), backlog)
-      const largest = Math.max(...reads)
-      assert.ok(largest > 64 * 1024, `a read larger than 64 KiB (largest ${largest} of ${reads.length} reads)`)
-      assert.ok(largest <= sharedReadOption().buffer.byteLength, 'no read larger than the shared buffer')
-      conn.abort(new Error('done'))
-    } finally {
-      server.close()
-    }
+    const reads: number[] = []
+    await readBacklog(Buffer.alloc(backlog, 7), true, (d) => { reads.push(d.byteLength) })
+    assert.equal(reads.reduce((a, b) => a + b, 0), backlog)
+    const largest = Math.max(...reads)
+    assert.ok(largest > 64 * 1024, `a read larger than 64 KiB (largest ${largest} of ${reads.length} reads)`)
+    assert.ok(largest <= sharedReadOption().buffer.byteLength, 'no read larger than the shared buffer')
   })
 
   it('hands a receiver that keeps its data copies of at most 64 KiB, each in a buffer of its own', async function () {
     this.timeout(10_000)
     const sent = pattern(5)
-    const { server, addr } = await backlogServer(sent)
-    try {
-      const conn = await tcp().dial(addr)
-      const channel = claimByteChannel(conn)
-      assert.ok(channel != null)
-      const kept: Uint8Array[] = []
-      await new Promise<void>((resolve, reject) => {
-        channel.attach({
-          transientData: false,
-          onData: (d) => { assert.ok(d instanceof Uint8Array, 'a contiguous chunk'); kept.push(d) },
-          onEnd: resolve,
-          onError: reject,
-          onDrain: () => {}
-        })
-      })
-      // Read after the last chunk arrived: a chunk that were a view of the shared buffer would
-      // have been overwritten by the reads after it.
-      assert.ok(Buffer.concat(kept).equals(sent), `all ${sent.byteLength} bytes, intact, in ${kept.length} chunks`)
-      assert.ok(kept.length > sent.byteLength / (64 * 1024), `${kept.length} chunks`)
-      for (const chunk of kept) {
-        assert.ok(chunk.byteLength <= 64 * 1024, `a chunk of ${chunk.byteLength} bytes`)
-        assert.notEqual(chunk.buffer, sharedReadOption().buffer.buffer, 'a chunk in the shared buffer')
-        if (chunk.byteLength >= 4096) assert.equal(chunk.buffer.byteLength, chunk.byteLength, 'a long chunk has a buffer of its own')
-      }
-      conn.abort(new Error('done'))
-    } finally {
-      server.close()
+    const kept: Uint8Array[] = []
+    await readBacklog(sent, false, (d) => { assert.ok(d instanceof Uint8Array, 'a contiguous chunk'); kept.push(d) })
+    // Read after the last chunk arrived: a chunk that were a view of the shared buffer would
+    // have been overwritten by the reads after it.
+    assert.ok(Buffer.concat(kept).equals(sent), `all ${sent.byteLength} bytes, intact, in ${kept.length} chunks`)
+    assert.ok(kept.length > sent.byteLength / (64 * 1024), `${kept.length} chunks`)
+    for (const chunk of kept) {
+      assert.ok(chunk.byteLength <= 64 * 1024, `a chunk of ${chunk.byteLength} bytes`)
+      assert.notEqual(chunk.buffer, sharedReadOption().buffer.buffer, 'a chunk in the shared buffer')
+      if (chunk.byteLength >= 4096) assert.equal(chunk.buffer.byteLength, chunk.byteLength, 'a long chunk has a buffer of its own')
     }
   })
 })
