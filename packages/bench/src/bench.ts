@@ -6,7 +6,7 @@ import { comboName } from './config.js'
 import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
-import type { CryptoResult, HoldResult, SamplesResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
+import type { CryptoResult, HoldResult, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
 import type { Stats } from './stats.js'
 import type { Impl, WorkerOptions } from './worker-process.js'
 
@@ -419,7 +419,11 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   return out
 }
 
-/** Raw `node:net` loopback and ChaCha20-Poly1305 throughput on this machine. */
+/**
+ * Raw `node:net` loopback and ChaCha20-Poly1305 throughput on this machine, and the two together:
+ * Noise transport messages over a plain socket (`sealedPush`), what the machine allows a Noise
+ * connection in Node.js before any libp2p code runs.
+ */
 async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[]): Promise<ResultRecord[]> {
   const options: WorkerOptions = { nodeFlags: config.nodeFlags }
   const workers = await startAll([['net', 'server', options], ['net', 'client', options]])
@@ -428,14 +432,24 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
     const net: number[] = []
     const enc: number[] = []
     const dec: number[] = []
+    const sealed: number[] = []
+    const sealedCpu: Record<'sender' | 'receiver', number[]> = { sender: [], receiver: [] }
     await client.cmd('push', { addr: server.addr, bytes: Math.min(config.netBytes, 64 * MIB) })
+    await client.cmd('sealedPush', { addr: server.sealedAddr, bytes: Math.min(config.netBytes, 64 * MIB) })
     for (let rep = 0; rep < config.reps; rep++) {
       const r = await client.cmd<TransferResult>('push', { addr: server.addr, bytes: config.netBytes })
       net.push((r.bytes / MIB) / (r.ms / 1000))
       const c = await client.cmd<CryptoResult>('crypto', { bytes: config.cryptoBytes })
       enc.push(c.encryptMiBps)
       dec.push(c.decryptMiBps)
-      log(`  ceilings: net ${net.at(-1)?.toFixed(0)} MiB/s, chacha20-poly1305 encrypt ${c.encryptMiBps.toFixed(0)} / decrypt ${c.decryptMiBps.toFixed(0)} MiB/s`)
+      const before = await server.cmd<UsageResult>('usage', { gc: false })
+      const s = await client.cmd<SealedTransferResult>('sealedPush', { addr: server.sealedAddr, bytes: config.netBytes })
+      const after = await server.cmd<UsageResult>('usage', { gc: false })
+      const gib = s.bytes / (1024 * MIB)
+      sealed.push((s.bytes / MIB) / (s.ms / 1000))
+      sealedCpu.sender.push(cpuSeconds(s.cpu) / gib)
+      sealedCpu.receiver.push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) / gib)
+      log(`  ceilings: net ${net.at(-1)?.toFixed(0)} MiB/s, chacha20-poly1305 encrypt ${c.encryptMiBps.toFixed(0)} / decrypt ${c.decryptMiBps.toFixed(0)} MiB/s, sealed loopback ${sealed.at(-1)?.toFixed(0)} MiB/s`)
     }
     const out: ResultRecord[] = [
       { id: 'ceiling.net', group: 'ceilings', title: 'ceiling: raw node:net loopback, 64 KiB writes', unit: 'MiB/s', better: 'higher', reference: summarize(net) },
@@ -459,6 +473,28 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
         ratio: peerkit.median / js.median,
         target: '>= 0.6 (peerkit)',
         met: peerkit.median >= 0.6
+      })
+    }
+    const sealedRef = summarize(sealed)
+    out.push(
+      { id: 'ceiling.sealed', group: 'ceilings', title: 'ceiling: Noise transport messages over raw node:net loopback (node:crypto, 65519-byte messages, no libp2p)', unit: 'MiB/s', better: 'higher', reference: sealedRef },
+      { id: 'ceiling.sealed.cpu.sender', group: 'ceilings', title: 'ceiling: CPU per GiB of the sealed-loopback sender', unit: 's/GiB', better: 'lower', reference: summarize(sealedCpu.sender) },
+      { id: 'ceiling.sealed.cpu.receiver', group: 'ceilings', title: 'ceiling: CPU per GiB of the sealed-loopback receiver', unit: 's/GiB', better: 'lower', reference: summarize(sealedCpu.receiver) }
+    )
+    for (const dir of ['push', 'pull'] as const) {
+      const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
+      if (tp?.peerkit == null || tp.js == null) continue
+      const peerkit = summarize(tp.peerkit.runs.map(v => v / sealedRef.median))
+      const js = summarize(tp.js.runs.map(v => v / sealedRef.median))
+      out.push({
+        id: `ceiling.sealed-fraction.${dir}`,
+        group: 'ceilings',
+        title: `noise+yamux ${dir} throughput as a fraction of the sealed-loopback ceiling (${sealedRef.median.toFixed(0)} MiB/s)`,
+        unit: 'fraction',
+        better: 'higher',
+        peerkit,
+        js,
+        ratio: peerkit.median / js.median
       })
     }
     return out

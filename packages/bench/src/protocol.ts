@@ -39,6 +39,8 @@ export interface WorkerResponse {
 export interface ReadyMessage {
   type: 'ready'
   addr?: string
+  /** The ceiling server's listener for Noise-framed, encrypted pushes (`sealedPush`). */
+  sealedAddr?: string
   peerId?: string
 }
 
@@ -90,6 +92,18 @@ export interface CryptoResult {
   encryptMiBps: number
   decryptMiBps: number
 }
+
+/** The answer to `sealedPush` (net worker only). */
+export interface SealedTransferResult extends TransferResult {
+  /** Plaintext bytes the server decrypted and authenticated. */
+  plaintextBytes: number
+}
+
+/**
+ * The key of the sealed-loopback ceiling: fixed, since both processes need it and nothing is
+ * secret in a benchmark. Each connection starts at nonce 0.
+ */
+export const SEALED_CEILING_KEY = new Uint8Array(32).map((_, i) => i * 7 + 1)
 
 /** Encodes a non-negative integer below 2^53 as 8 big-endian bytes. */
 export function encodeSize (n: number): Uint8Array {

@@ -148,6 +148,12 @@ export class WorkerProcess {
     return this.ready.addr
   }
 
+  /** The ceiling server's listener for encrypted pushes (`net` workers only). */
+  get sealedAddr (): string {
+    if (this.ready.sealedAddr == null) throw new WorkerError(this.impl, this.role, 'has no sealed-push listen address')
+    return this.ready.sealedAddr
+  }
+
   /** Sends a command and waits for its answer (rejects after `timeoutMs`, default 10 minutes). */
   async cmd<T> (cmd: string, args: Record<string, unknown> = {}, timeoutMs = 600_000): Promise<T> {
     if (this.#exited) throw new WorkerError(this.impl, this.role, `has exited${this.#tail()}`)

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
+import { createCipheriv } from 'node:crypto'
+import { once } from 'node:events'
+import { createConnection } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WorkerProcess, compare, configFor, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 
 function assertStats (s: Stats | undefined, what: string, runs: number): void {
@@ -89,6 +92,52 @@ describe('bench harness', function () {
         await w.stop()
       }
     })
+
+    it('decrypts and authenticates every message of the sealed-loopback ceiling, and refuses a forged one', async () => {
+      const w = await WorkerProcess.start('net', 'server')
+      try {
+        const [, host, port] = /^\/ip4\/([^/]+)\/tcp\/(\d+)$/.exec(w.sealedAddr) ?? []
+        const send = async (frames: Buffer[]): Promise<Buffer | Error> => {
+          const socket = createConnection({ host, port: Number(port) })
+          await once(socket, 'connect')
+          const reply: Buffer[] = []
+          socket.on('data', (d: Buffer) => { reply.push(d) })
+          // The server resets a connection it refuses, possibly while we still write.
+          socket.on('error', () => {})
+          const closed = new Promise<boolean>(resolve => { socket.once('close', resolve) })
+          // Split at odd places, so prefixes, ciphertexts and tags straddle reads.
+          const all = Buffer.concat(frames)
+          for (let at = 0; at < all.byteLength && !socket.destroyed; at += 7001) {
+            socket.write(all.subarray(at, at + 7001))
+            await new Promise(resolve => setTimeout(resolve, 1))
+          }
+          socket.end()
+          const hadError = await closed
+          return hadError || reply.length === 0 ? new Error('closed without a count') : Buffer.concat(reply)
+        }
+        const seal = (n: number, plaintext: Buffer): Buffer => {
+          const nonce = Buffer.alloc(12)
+          nonce.writeUInt32LE(n, 4)
+          const c = createCipheriv('chacha20-poly1305', SEALED_CEILING_KEY, nonce, { authTagLength: 16 })
+          const body = Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()])
+          const header = Buffer.alloc(2)
+          header.writeUInt16BE(body.byteLength, 0)
+          return Buffer.concat([header, body])
+        }
+        const a = Buffer.alloc(65519, 1)
+        const b = Buffer.alloc(10, 2)
+        const good = await send([seal(0, a), seal(1, b)])
+        assert.ok(good instanceof Buffer, String(good))
+        assert.equal(decodeSize(good), a.byteLength + b.byteLength)
+        const forged = seal(1, b)
+        forged[forged.byteLength - 1] ^= 1
+        assert.ok(await send([seal(0, a), forged]) instanceof Error, 'a forged tag was counted')
+        assert.ok(await send([seal(1, b)]) instanceof Error, 'a message under the wrong nonce was counted')
+        assert.ok(await send([seal(0, a).subarray(0, 1000)]) instanceof Error, 'a truncated message was counted')
+      } finally {
+        await w.stop()
+      }
+    })
   })
 
   describe('a smoke run of every group, both implementations end to end', () => {
@@ -157,6 +206,26 @@ describe('bench harness', function () {
       const f = res.results.find(r => r.id === 'ceiling.fraction.push')
       assert.ok(f != null)
       assertComparison(f, 1)
+    })
+
+    it('measures Noise transport messages over a plain socket, and our share of that', () => {
+      const sealed = res.results.find(r => r.id === 'ceiling.sealed')
+      assert.ok(sealed != null, 'ceiling.sealed missing')
+      assertStats(sealed.reference, 'ceiling.sealed', 1)
+      for (const id of ['ceiling.sealed.cpu.sender', 'ceiling.sealed.cpu.receiver']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        assertStats(r.reference, id, 1)
+        assert.ok(r.reference!.median > 0, `${id}: ${r.reference!.median}`)
+      }
+      for (const dir of ['push', 'pull']) {
+        const f = res.results.find(r => r.id === `ceiling.sealed-fraction.${dir}`)
+        const tp = res.results.find(r => r.id === `throughput.noise+yamux.${dir}`)
+        assert.ok(f != null && tp != null, `ceiling.sealed-fraction.${dir} missing`)
+        assertComparison(f, 1)
+        assert.ok(Math.abs(f.peerkit!.median - tp.peerkit!.median / sealed.reference!.median) < 1e-9)
+        assert.equal(f.target, undefined)
+      }
     })
 
     it('writes the json and the markdown table, without overwriting an earlier run', () => {

@@ -1,18 +1,86 @@
 /**
  * The ceiling worker: raw `node:net` loopback throughput (server and client roles, same `push`
- * contract as the libp2p workers) and `node:crypto` ChaCha20-Poly1305 throughput (`crypto`).
+ * contract as the libp2p workers), `node:crypto` ChaCha20-Poly1305 throughput (`crypto`), and the
+ * two together (`sealedPush`): Noise transport messages over a plain socket, with no libp2p at all.
  *
  *   node dist/src/workers/net.js --role server|client
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createConnection, createServer } from 'node:net'
-import { CHUNK_SIZE, decodeSize, encodeSize } from '../protocol.js'
+import { CHUNK_SIZE, SEALED_CEILING_KEY, decodeSize, encodeSize } from '../protocol.js'
+import type { SealedTransferResult } from '../protocol.js'
 import { argValue, cpuSince, num, serveCommands, str, usage } from './serve.js'
 import type { AddressInfo, Socket } from 'node:net'
+import type { DecipherChaCha20Poly1305 } from 'node:crypto'
 
 const role = argValue('role', 'server')
 const PAYLOAD = new Uint8Array(CHUNK_SIZE).map((_, i) => (i * 31 + 7) & 0xff)
+/** Noise: at most 65535 bytes after the 2-byte length, of which 16 are the tag. */
+const MAX_SEALED_PLAINTEXT = 65535 - 16
+const TAG_BYTES = 16
+const KEY = Buffer.from(SEALED_CEILING_KEY)
+
+/**
+ * The receiving end of the sealed-loopback ceiling: what any Noise implementation must do at the
+ * least, and nothing more. Each transport message (`length || ciphertext || tag`) is decrypted as
+ * its pieces arrive, in place, and its tag verified; the plaintext is counted and dropped.
+ */
+class SealedReceiver {
+  plaintextBytes = 0
+  readonly #header = Buffer.alloc(2)
+  readonly #tag = Buffer.alloc(TAG_BYTES)
+  readonly #nonce = Buffer.alloc(12)
+  #counter = 0
+  #have = 0
+  // 0: reading the length, 1: the ciphertext, 2: the tag
+  #state = 0
+  #left = 0
+  #decipher?: DecipherChaCha20Poly1305
+
+  /** Consumes one chunk from the socket; throws when a message is malformed or fails to verify. */
+  push (chunk: Buffer): void {
+    let at = 0
+    while (at < chunk.byteLength) {
+      if (this.#state === 0) {
+        const n = Math.min(2 - this.#have, chunk.byteLength - at)
+        chunk.copy(this.#header, this.#have, at, at + n)
+        this.#have += n
+        at += n
+        if (this.#have < 2) return
+        const length = this.#header.readUInt16BE(0)
+        if (length < TAG_BYTES) throw new Error(`a sealed message of ${length} bytes is shorter than its tag`)
+        this.#left = length - TAG_BYTES
+        this.#nonce.writeUInt32LE(this.#counter++, 4)
+        this.#decipher = createDecipheriv('chacha20-poly1305', KEY, this.#nonce, { authTagLength: TAG_BYTES })
+        this.#have = 0
+        this.#state = this.#left > 0 ? 1 : 2
+      } else if (this.#state === 1) {
+        const n = Math.min(this.#left, chunk.byteLength - at)
+        this.plaintextBytes += this.#decipher?.update(chunk.subarray(at, at + n)).byteLength ?? 0
+        this.#left -= n
+        at += n
+        if (this.#left === 0) this.#state = 2
+      } else {
+        const n = Math.min(TAG_BYTES - this.#have, chunk.byteLength - at)
+        chunk.copy(this.#tag, this.#have, at, at + n)
+        this.#have += n
+        at += n
+        if (this.#have < TAG_BYTES) return
+        this.#decipher?.setAuthTag(this.#tag)
+        this.#decipher?.final()
+        this.#decipher = undefined
+        this.#have = 0
+        this.#state = 0
+      }
+    }
+  }
+
+  /** True between messages: an end of stream here is clean. */
+  get idle (): boolean {
+    return this.#state === 0 && this.#have === 0
+  }
+}
 
 async function server (): Promise<void> {
   const sockets = new Set<Socket>()
@@ -24,14 +92,33 @@ async function server (): Promise<void> {
     socket.on('error', () => { socket.destroy() })
     socket.on('close', () => { sockets.delete(socket) })
   })
+  const sealed = createServer((socket) => {
+    sockets.add(socket)
+    const receiver = new SealedReceiver()
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        receiver.push(chunk)
+      } catch (err) {
+        socket.destroy(err as Error)
+      }
+    })
+    socket.on('end', () => {
+      if (receiver.idle) socket.end(encodeSize(receiver.plaintextBytes))
+      else socket.destroy()
+    })
+    socket.on('error', () => { socket.destroy() })
+    socket.on('close', () => { sockets.delete(socket) })
+  })
   srv.listen(0, '127.0.0.1')
-  await once(srv, 'listening')
+  sealed.listen(0, '127.0.0.1')
+  await Promise.all([once(srv, 'listening'), once(sealed, 'listening')])
   const { port } = srv.address() as AddressInfo
-  serveCommands({ addr: `/ip4/127.0.0.1/tcp/${port}` }, {
+  const sealedPort = (sealed.address() as AddressInfo).port
+  serveCommands({ addr: `/ip4/127.0.0.1/tcp/${port}`, sealedAddr: `/ip4/127.0.0.1/tcp/${sealedPort}` }, {
     usage: async (args) => usage(sockets.size, args.gc === true)
   }, async () => {
     for (const s of sockets) s.destroy()
-    await new Promise<void>(resolve => { srv.close(() => { resolve() }) })
+    await Promise.all([srv, sealed].map(async s => { await new Promise<void>(resolve => { s.close(() => { resolve() }) }) }))
   })
 }
 
@@ -63,6 +150,52 @@ async function push (addr: string, bytes: number): Promise<{ ms: number, bytes: 
   const counted = decodeSize(Buffer.concat(reply))
   if (counted !== bytes) throw new Error(`server counted ${counted} of ${bytes} bytes`)
   return { ms, bytes, cpu: cpuSince(cpu) }
+}
+
+/**
+ * Pushes `bytes` of plaintext as Noise transport messages of the largest size (65519 bytes of
+ * plaintext), each sealed with a cipher object of its own and handed to the socket as
+ * `length`, ciphertext and tag in one writev: the least work a Noise sender does.
+ */
+async function sealedPush (addr: string, bytes: number): Promise<SealedTransferResult> {
+  const { host, port } = parseAddr(addr)
+  const socket = createConnection({ host, port, noDelay: true })
+  await once(socket, 'connect')
+  const nonce = Buffer.alloc(12)
+  const cpu = process.cpuUsage()
+  const t0 = performance.now()
+  const reply: Buffer[] = []
+  const ended = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => { reply.push(chunk) })
+    socket.once('end', resolve)
+    socket.once('error', reject)
+    socket.once('close', () => { reject(new Error('the sealed-push server closed the connection')) })
+  })
+  ended.catch(() => {})
+  let counter = 0
+  for (let left = bytes; left > 0; left -= MAX_SEALED_PLAINTEXT) {
+    const n = Math.min(left, MAX_SEALED_PLAINTEXT)
+    nonce.writeUInt32LE(counter++, 4)
+    const cipher = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
+    const ciphertext = cipher.update(PAYLOAD.subarray(0, n))
+    cipher.final()
+    const header = Buffer.allocUnsafe(2)
+    header.writeUInt16BE(n + TAG_BYTES, 0)
+    socket.cork()
+    socket.write(header)
+    socket.write(ciphertext)
+    const ok = socket.write(cipher.getAuthTag())
+    socket.uncork()
+    if (!ok) await once(socket, 'drain')
+  }
+  socket.end()
+  await ended
+  const ms = performance.now() - t0
+  const used = cpuSince(cpu)
+  socket.destroy()
+  const counted = decodeSize(Buffer.concat(reply))
+  if (counted !== bytes) throw new Error(`server decrypted ${counted} of ${bytes} bytes`)
+  return { ms, bytes, plaintextBytes: counted, cpu: used }
 }
 
 /** ChaCha20-Poly1305 over `bytes` in 64 KiB chunks, one cipher object and nonce per chunk as Noise does. */
@@ -99,6 +232,7 @@ if (role === 'server') {
   serveCommands({}, {
     usage: async (args) => usage(0, args.gc === true),
     push: async (args) => push(str(args, 'addr'), num(args, 'bytes')),
+    sealedPush: async (args) => sealedPush(str(args, 'addr'), num(args, 'bytes')),
     crypto: async (args) => chacha(num(args, 'bytes'))
   }, async () => {})
 } else {
