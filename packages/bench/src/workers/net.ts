@@ -128,7 +128,11 @@ function parseAddr (addr: string): { host: string, port: number } {
   return { host: m[1], port: Number(m[2]) }
 }
 
-async function push (addr: string, bytes: number): Promise<{ ms: number, bytes: number, cpu: NodeJS.CpuUsage }> {
+/**
+ * Connects to `addr`, lets `send` write the stream, ends it and waits for the server's 8-byte
+ * count: the time and this process's CPU from the first byte written to the count received.
+ */
+async function timedSend (addr: string, send: (socket: Socket) => Promise<void>): Promise<{ ms: number, counted: number, cpu: NodeJS.CpuUsage }> {
   const { host, port } = parseAddr(addr)
   const socket = createConnection({ host, port, noDelay: true })
   await once(socket, 'connect')
@@ -139,17 +143,26 @@ async function push (addr: string, bytes: number): Promise<{ ms: number, bytes: 
     socket.on('data', (chunk: Buffer) => { reply.push(chunk) })
     socket.once('end', resolve)
     socket.once('error', reject)
+    socket.once('close', () => { reject(new Error('the server closed the connection without a count')) })
   })
-  for (let left = bytes; left > 0; left -= CHUNK_SIZE) {
-    if (!socket.write(left >= CHUNK_SIZE ? PAYLOAD : PAYLOAD.subarray(0, left))) await once(socket, 'drain')
-  }
+  ended.catch(() => {})
+  await send(socket)
   socket.end()
   await ended
   const ms = performance.now() - t0
+  const used = cpuSince(cpu)
   socket.destroy()
-  const counted = decodeSize(Buffer.concat(reply))
+  return { ms, counted: decodeSize(Buffer.concat(reply)), cpu: used }
+}
+
+async function push (addr: string, bytes: number): Promise<{ ms: number, bytes: number, cpu: NodeJS.CpuUsage }> {
+  const { ms, counted, cpu } = await timedSend(addr, async (socket) => {
+    for (let left = bytes; left > 0; left -= CHUNK_SIZE) {
+      if (!socket.write(left >= CHUNK_SIZE ? PAYLOAD : PAYLOAD.subarray(0, left))) await once(socket, 'drain')
+    }
+  })
   if (counted !== bytes) throw new Error(`server counted ${counted} of ${bytes} bytes`)
-  return { ms, bytes, cpu: cpuSince(cpu) }
+  return { ms, bytes, cpu }
 }
 
 /**
@@ -158,44 +171,27 @@ async function push (addr: string, bytes: number): Promise<{ ms: number, bytes: 
  * `length`, ciphertext and tag in one writev: the least work a Noise sender does.
  */
 async function sealedPush (addr: string, bytes: number): Promise<SealedTransferResult> {
-  const { host, port } = parseAddr(addr)
-  const socket = createConnection({ host, port, noDelay: true })
-  await once(socket, 'connect')
   const nonce = Buffer.alloc(12)
-  const cpu = process.cpuUsage()
-  const t0 = performance.now()
-  const reply: Buffer[] = []
-  const ended = new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => { reply.push(chunk) })
-    socket.once('end', resolve)
-    socket.once('error', reject)
-    socket.once('close', () => { reject(new Error('the sealed-push server closed the connection')) })
+  const { ms, counted, cpu } = await timedSend(addr, async (socket) => {
+    let counter = 0
+    for (let left = bytes; left > 0; left -= MAX_SEALED_PLAINTEXT) {
+      const n = Math.min(left, MAX_SEALED_PLAINTEXT)
+      nonce.writeUInt32LE(counter++, 4)
+      const cipher = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
+      const ciphertext = cipher.update(PAYLOAD.subarray(0, n))
+      cipher.final()
+      const header = Buffer.allocUnsafe(2)
+      header.writeUInt16BE(n + TAG_BYTES, 0)
+      socket.cork()
+      socket.write(header)
+      socket.write(ciphertext)
+      const ok = socket.write(cipher.getAuthTag())
+      socket.uncork()
+      if (!ok) await once(socket, 'drain')
+    }
   })
-  ended.catch(() => {})
-  let counter = 0
-  for (let left = bytes; left > 0; left -= MAX_SEALED_PLAINTEXT) {
-    const n = Math.min(left, MAX_SEALED_PLAINTEXT)
-    nonce.writeUInt32LE(counter++, 4)
-    const cipher = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
-    const ciphertext = cipher.update(PAYLOAD.subarray(0, n))
-    cipher.final()
-    const header = Buffer.allocUnsafe(2)
-    header.writeUInt16BE(n + TAG_BYTES, 0)
-    socket.cork()
-    socket.write(header)
-    socket.write(ciphertext)
-    const ok = socket.write(cipher.getAuthTag())
-    socket.uncork()
-    if (!ok) await once(socket, 'drain')
-  }
-  socket.end()
-  await ended
-  const ms = performance.now() - t0
-  const used = cpuSince(cpu)
-  socket.destroy()
-  const counted = decodeSize(Buffer.concat(reply))
   if (counted !== bytes) throw new Error(`server decrypted ${counted} of ${bytes} bytes`)
-  return { ms, bytes, plaintextBytes: counted, cpu: used }
+  return { ms, bytes, plaintextBytes: counted, cpu }
 }
 
 /** ChaCha20-Poly1305 over `bytes` in 64 KiB chunks, one cipher object and nonce per chunk as Noise does. */
