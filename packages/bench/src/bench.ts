@@ -457,50 +457,44 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
       { id: 'ceiling.chacha20-poly1305.decrypt', group: 'ceilings', title: 'ceiling: node:crypto ChaCha20-Poly1305 decrypt, 64 KiB chunks', unit: 'MiB/s', better: 'higher', reference: summarize(dec) }
     ]
     const ceiling = Math.min(...out.map(r => r.reference?.median ?? Infinity))
-    for (const dir of ['push', 'pull'] as const) {
-      const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
-      if (tp?.peerkit == null || tp.js == null) continue
-      const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
-      const js = summarize(tp.js.runs.map(v => v / ceiling))
-      out.push({
-        id: `ceiling.fraction.${dir}`,
-        group: 'ceilings',
-        title: `noise+yamux ${dir} throughput as a fraction of the lower ceiling (${ceiling.toFixed(0)} MiB/s)`,
-        unit: 'fraction',
-        better: 'higher',
-        peerkit,
-        js,
-        ratio: peerkit.median / js.median,
-        target: '>= 0.6 (peerkit)',
-        met: peerkit.median >= 0.6
-      })
-    }
+    out.push(...fractionRows(earlier, ceiling, 'ceiling.fraction', 'lower ceiling', 0.6))
     const sealedRef = summarize(sealed)
     out.push(
       { id: 'ceiling.sealed', group: 'ceilings', title: 'ceiling: Noise transport messages over raw node:net loopback (node:crypto, 65519-byte messages, no libp2p)', unit: 'MiB/s', better: 'higher', reference: sealedRef },
       { id: 'ceiling.sealed.cpu.sender', group: 'ceilings', title: 'ceiling: CPU per GiB of the sealed-loopback sender', unit: 's/GiB', better: 'lower', reference: summarize(sealedCpu.sender) },
       { id: 'ceiling.sealed.cpu.receiver', group: 'ceilings', title: 'ceiling: CPU per GiB of the sealed-loopback receiver', unit: 's/GiB', better: 'lower', reference: summarize(sealedCpu.receiver) }
     )
-    for (const dir of ['push', 'pull'] as const) {
-      const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
-      if (tp?.peerkit == null || tp.js == null) continue
-      const peerkit = summarize(tp.peerkit.runs.map(v => v / sealedRef.median))
-      const js = summarize(tp.js.runs.map(v => v / sealedRef.median))
-      out.push({
-        id: `ceiling.sealed-fraction.${dir}`,
-        group: 'ceilings',
-        title: `noise+yamux ${dir} throughput as a fraction of the sealed-loopback ceiling (${sealedRef.median.toFixed(0)} MiB/s)`,
-        unit: 'fraction',
-        better: 'higher',
-        peerkit,
-        js,
-        ratio: peerkit.median / js.median
-      })
-    }
+    out.push(...fractionRows(earlier, sealedRef.median, 'ceiling.sealed-fraction', 'sealed-loopback ceiling'))
     return out
   } finally {
     await stopAll(workers)
   }
+}
+
+/**
+ * The noise+yamux push and pull throughput of both implementations (from `earlier`) as fractions
+ * of `ceiling` MiB/s; with a `target`, peerkit's median is checked against it.
+ */
+function fractionRows (earlier: ResultRecord[], ceiling: number, idPrefix: string, ceilingName: string, target?: number): ResultRecord[] {
+  const rows: ResultRecord[] = []
+  for (const dir of ['push', 'pull'] as const) {
+    const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
+    if (tp?.peerkit == null || tp.js == null) continue
+    const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
+    const js = summarize(tp.js.runs.map(v => v / ceiling))
+    rows.push({
+      id: `${idPrefix}.${dir}`,
+      group: 'ceilings',
+      title: `noise+yamux ${dir} throughput as a fraction of the ${ceilingName} (${ceiling.toFixed(0)} MiB/s)`,
+      unit: 'fraction',
+      better: 'higher',
+      peerkit,
+      js,
+      ratio: peerkit.median / js.median,
+      ...(target != null ? { target: `>= ${target} (peerkit)`, met: peerkit.median >= target } : {})
+    })
+  }
+  return rows
 }
 
 /** The version of an installed package, found by walking up from its entry point; `unknown` if not found. */

@@ -248,7 +248,7 @@ function libsodiumBackend (sodium: Libsodium): NoiseCrypto {
     },
     dh (keyPair: X25519KeyPair, remotePublicKey: X25519PublicKey): Uint8Array {
       const remote = remotePublicKey instanceof KeyObject
-        ? Buffer.from(remotePublicKey.export({ format: 'jwk' }).x ?? '', 'base64url')
+        ? fromBase64Url(remotePublicKey.export({ format: 'jwk' }).x)
         : remotePublicKey
       checkLength(remote)
       const shared = Buffer.allocUnsafe(DH_BYTES)
