@@ -6,7 +6,7 @@ import { comboName } from './config.js'
 import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
-import type { CryptoResult, HoldResult, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
+import type { CryptoResult, HoldResult, ProcessCounters, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
 import type { Stats } from './stats.js'
 import type { Impl, WorkerOptions } from './worker-process.js'
 
@@ -97,12 +97,13 @@ function target (better: Better, ratio: number | undefined, wanted: number | und
 }
 
 /** Builds a comparison row from both implementations' measurements. */
-export function compare (fields: Omit<ResultRecord, 'peerkit' | 'js' | 'ratio' | 'target' | 'met'>, runs: Record<ComparedImpl, number[]>, wanted?: number): ResultRecord {
+export function compare (fields: Omit<ResultRecord, 'peerkit' | 'js' | 'ratio' | 'target' | 'met'>, runs: Record<ComparedImpl, number[]>, wanted?: number,
+  noRatioNote = 'ratio not computed: a median is not positive (noise at this size)'): ResultRecord {
   const peerkit = summarize(runs.peerkit)
   const js = summarize(runs.js)
   // A ratio of non-positive numbers (e.g. a memory delta lost in noise at tiny sizes) means nothing.
   const ratio = js.median > 0 && peerkit.median > 0 ? peerkit.median / js.median : undefined
-  const note = ratio == null ? 'ratio not computed: a median is not positive (noise at this size)' : fields.note
+  const note = ratio == null ? noRatioNote : fields.note
   const pairs = runs.peerkit.length === runs.js.length && runs.js.every(v => v > 0) && runs.peerkit.every(v => v > 0)
     ? runs.peerkit.map((v, i) => v / runs.js[i])
     : []
@@ -162,13 +163,39 @@ function perSide (): Record<'client' | 'server', Record<ComparedImpl, number[]>>
   return { client: { peerkit: [], js: [] }, server: { peerkit: [], js: [] } }
 }
 
-/** Runs a client command and returns its answer with the server's CPU seconds over it. */
-async function withServerCpu<T> (pair: Pair, cmd: string, args: Record<string, unknown>): Promise<{ result: T, serverCpu: number }> {
-  const before = await pair.server.cmd<UsageResult>('usage', { gc: false })
-  const result = await pair.client.cmd<T>(cmd, { addr: pair.server.addr, ...args })
-  const after = await pair.server.cmd<UsageResult>('usage', { gc: false })
-  return { result, serverCpu: cpuSeconds(after.cpu) - cpuSeconds(before.cpu) }
+/** `after - before`, field by field. */
+function countersSince (before: ProcessCounters, after: ProcessCounters): ProcessCounters {
+  return {
+    scavenges: after.scavenges - before.scavenges,
+    markCompacts: after.markCompacts - before.markCompacts,
+    gcPauseMs: after.gcPauseMs - before.gcPauseMs,
+    pageFaults: after.pageFaults - before.pageFaults
+  }
 }
+
+/**
+ * Runs one client command and reads, around it, the server's CPU time and both processes'
+ * counters (collections, pauses, page faults). The client's CPU time is the command's own.
+ */
+async function withUsage<T> (pair: Pair, cmd: string, args: Record<string, unknown>): Promise<{ result: T, serverCpu: number, counters: Record<'client' | 'server', ProcessCounters> }> {
+  const read = async (): Promise<UsageResult[]> => Promise.all([pair.client.cmd<UsageResult>('usage', { gc: false }), pair.server.cmd<UsageResult>('usage', { gc: false })])
+  const [clientBefore, serverBefore] = await read()
+  const result = await pair.client.cmd<T>(cmd, { addr: pair.server.addr, ...args })
+  const [clientAfter, serverAfter] = await read()
+  return {
+    result,
+    serverCpu: cpuSeconds(serverAfter.cpu) - cpuSeconds(serverBefore.cpu),
+    counters: { client: countersSince(clientBefore.counters, clientAfter.counters), server: countersSince(serverBefore.counters, serverAfter.counters) }
+  }
+}
+
+/** The per-GiB rows of the throughput group that count what a process spent besides the transfer itself. */
+const COUNTER_ROWS: ReadonlyArray<{ key: keyof ProcessCounters, id: string, title: string, unit: string, none: string }> = [
+  { key: 'gcPauseMs', id: 'gc-pause', title: 'GC pauses', unit: 'ms/GiB', none: 'no pause' },
+  { key: 'markCompacts', id: 'gc-full', title: 'full collections (mark-compact)', unit: '/GiB', none: 'no full collection' },
+  { key: 'scavenges', id: 'gc-young', title: 'young-generation collections (scavenge)', unit: '/GiB', none: 'no scavenge' },
+  { key: 'pageFaults', id: 'page-faults', title: 'page faults', unit: '/GiB', none: 'no page fault' }
+]
 
 /** Single-stream throughput both ways, and CPU per GiB on each side, for each combo. */
 async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
@@ -184,6 +211,9 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       // What the transfer would reach if each process had a core to itself: MiB per CPU second of
       // the busier side. Other load on the machine stretches wall time, much less CPU time.
       const cpuBound = { push: { peerkit: [] as number[], js: [] as number[] }, pull: { peerkit: [] as number[], js: [] as number[] } }
+      // What the CPU time goes to besides the work itself, per GiB on each side (see COUNTER_ROWS).
+      const perGib = Object.fromEntries(COUNTER_ROWS.map(row => [row.key, { sender: { peerkit: [] as number[], js: [] as number[] }, receiver: { peerkit: [] as number[], js: [] as number[] } }])) as
+        Record<keyof ProcessCounters, Record<'sender' | 'receiver', Record<ComparedImpl, number[]>>>
       for (const impl of IMPLS) {
         await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
         await p[impl].client.cmd('push', { addr: p[impl].server.addr, bytes: config.warmupBytes })
@@ -192,13 +222,17 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       for (let rep = 0; rep < config.reps; rep++) {
         for (const dir of ['push', 'pull'] as const) {
           for (const impl of IMPLS) {
-            const { result: r, serverCpu } = await withServerCpu<TransferResult>(p[impl], dir, { bytes: config.throughputBytes })
+            const { result: r, serverCpu, counters } = await withUsage<TransferResult>(p[impl], dir, { bytes: config.throughputBytes })
             const clientCpu = cpuSeconds(r.cpu)
             const gib = r.bytes / GIB
             rates[dir][impl].push((r.bytes / MIB) / (r.ms / 1000))
             cpuBound[dir][impl].push((r.bytes / MIB) / Math.max(serverCpu, clientCpu))
             cpu.sender[impl].push((dir === 'push' ? clientCpu : serverCpu) / gib)
             cpu.receiver[impl].push((dir === 'push' ? serverCpu : clientCpu) / gib)
+            const bySide = dir === 'push' ? { sender: counters.client, receiver: counters.server } : { sender: counters.server, receiver: counters.client }
+            for (const { key } of COUNTER_ROWS) {
+              for (const side of ['sender', 'receiver'] as const) perGib[key][side][impl].push(bySide[side][key] / gib)
+            }
             log(`  throughput ${name} ${dir} ${impl}: ${rates[dir][impl].at(-1)?.toFixed(1)} MiB/s`)
             await quiesce(p[impl])
           }
@@ -231,6 +265,17 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
           better: 'lower'
         }, cpu[side]))
       }
+      for (const row of COUNTER_ROWS) {
+        for (const side of ['sender', 'receiver'] as const) {
+          out.push(compare({
+            id: `${row.id}.${name}.${side}`,
+            group: 'throughput',
+            title: `${row.title} per GiB ${name}, ${side}`,
+            unit: row.unit,
+            better: 'lower'
+          }, perGib[row.key][side], undefined, `ratio not computed: a median is zero (${row.none})`))
+        }
+      }
     } finally {
       await stopPairs(pairs)
     }
@@ -253,7 +298,7 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     }
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
-        const { result: r, serverCpu } = await withServerCpu<TimedResult>(p[impl], 'dials', { count: config.dials })
+        const { result: r, serverCpu } = await withUsage<TimedResult>(p[impl], 'dials', { count: config.dials })
         rate[impl].push(r.count / (r.ms / 1000))
         cpuPer.client[impl].push(cpuSeconds(r.cpu) * 1000 / r.count)
         cpuPer.server[impl].push(serverCpu * 1000 / r.count)
@@ -289,7 +334,7 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     const cpuPer = { sequential: perSide(), concurrent: perSide() }
     /** Runs `streams` on one implementation and records its rate and both sides' CPU µs per stream. */
     const run = async (impl: ComparedImpl, kind: 'sequential' | 'concurrent', count: number, concurrency: number): Promise<number> => {
-      const { result: r, serverCpu } = await withServerCpu<TimedResult>(p[impl], 'streams', { count, concurrency })
+      const { result: r, serverCpu } = await withUsage<TimedResult>(p[impl], 'streams', { count, concurrency })
       cpuPer[kind].client[impl].push(cpuSeconds(r.cpu) * 1e6 / r.count)
       cpuPer[kind].server[impl].push(serverCpu * 1e6 / r.count)
       return r.count / (r.ms / 1000)

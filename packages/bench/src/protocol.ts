@@ -50,6 +50,18 @@ export interface CpuUsage {
   system: number
 }
 
+/** Counters of a worker process since it started (see `workers/meter.ts`). */
+export interface ProcessCounters {
+  /** Young-generation collections. */
+  scavenges: number
+  /** Full (mark-compact) collections. */
+  markCompacts: number
+  /** Milliseconds the main thread spent paused in the collector, all kinds together. */
+  gcPauseMs: number
+  /** Minor and major page faults. */
+  pageFaults: number
+}
+
 /** The answer to `usage`. */
 export interface UsageResult {
   cpu: CpuUsage
@@ -59,6 +71,7 @@ export interface UsageResult {
   external: number
   arrayBuffers: number
   connections: number
+  counters: ProcessCounters
 }
 
 /** The answer to `push` and `pull`. */

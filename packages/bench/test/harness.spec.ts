@@ -5,8 +5,12 @@ import { createConnection } from 'node:net'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
+import type { UsageResult } from '../src/protocol.js'
 
 function assertStats (s: Stats | undefined, what: string, runs: number): void {
   assert.ok(s != null, `${what}: missing`)
@@ -79,6 +83,46 @@ describe('bench harness', function () {
         await w.stop()
       }
       await assert.rejects(w.cmd('usage'), /has exited/)
+    })
+
+    it('counts the collections, GC pauses and page faults of its process', async () => {
+      const before = await processCounters()
+      // Young garbage: far more than a young generation holds, so scavenges must run.
+      let kept = 0
+      for (let round = 0; round < 50; round++) {
+        const objects = Array.from({ length: 50_000 }, (_, i) => ({ i, s: `x${i}` }))
+        kept += objects.length
+      }
+      assert.equal(kept, 2_500_000)
+      // A full collection, forced.
+      setFlagsFromString('--expose-gc')
+      const gc = runInNewContext('gc') as () => void
+      gc()
+      // Fresh memory written page by page: each 4 KiB page faults in.
+      const fresh = Buffer.allocUnsafeSlow(32 * 1024 * 1024).fill(1)
+      assert.equal(fresh[fresh.length - 1], 1)
+      const after = await processCounters()
+      assert.ok(after.scavenges > before.scavenges, `scavenges ${before.scavenges} → ${after.scavenges}`)
+      assert.ok(after.markCompacts > before.markCompacts, `mark-compacts ${before.markCompacts} → ${after.markCompacts}`)
+      assert.ok(after.gcPauseMs > before.gcPauseMs, `GC pauses ${before.gcPauseMs} → ${after.gcPauseMs} ms`)
+      assert.ok(after.pageFaults - before.pageFaults >= 4096, `page faults ${before.pageFaults} → ${after.pageFaults}`)
+    })
+
+    it('reports the counters of both implementations\' workers in `usage`', async () => {
+      for (const impl of ['peerkit', 'js'] as const) {
+        const w = await WorkerProcess.start(impl, 'client')
+        try {
+          const { counters } = await w.cmd<UsageResult>('usage', { gc: true })
+          for (const key of ['scavenges', 'markCompacts', 'gcPauseMs', 'pageFaults'] as const) {
+            assert.ok(Number.isFinite(counters[key]) && counters[key] >= 0, `${impl}: ${key} ${counters[key]}`)
+          }
+          // The forced collections of `gc: true` were counted, and so were the faults of loading the worker.
+          assert.ok(counters.markCompacts >= 2, `${impl}: ${counters.markCompacts} mark-compacts`)
+          assert.ok(counters.pageFaults > 0, `${impl}: no page faults`)
+        } finally {
+          await w.stop()
+        }
+      }
     })
 
     it('starts workers with the extra Node.js flags it is given', async () => {
@@ -172,6 +216,22 @@ describe('bench harness', function () {
       assert.equal(push.unit, 'MiB/s')
       assert.equal(push.target, '>= 2.5')
       assert.equal(typeof push.met, 'boolean')
+    })
+
+    it('counts collections, GC pauses and page faults per GiB on each side of a transfer', () => {
+      for (const kind of ['gc-pause', 'gc-full', 'gc-young', 'page-faults']) {
+        for (const side of ['sender', 'receiver']) {
+          const id = `${kind}.noise+yamux.${side}`
+          const r = res.results.find(r => r.id === id)
+          assert.ok(r != null, `${id} missing`)
+          // One sample from the push and one from the pull; a count may be zero in so short a run.
+          assertComparison(r, 2, false)
+          for (const v of [...r.peerkit!.runs, ...r.js!.runs]) assert.ok(v >= 0, `${id}: ${v}`)
+          assert.equal(r.better, 'lower')
+          assert.equal(r.target, undefined)
+          if (r.ratio == null) assert.match(r.note ?? '', /^ratio not computed: a median is zero \(no /)
+        }
+      }
     })
 
     it('measures connection setup, time to first stream and stream rates', () => {

@@ -16,6 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { performance } from 'node:perf_hooks'
 import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { processCounters } from '../dist/src/workers/meter.js'
 
 function argValue (name, fallback) {
   const i = process.argv.indexOf(`--${name}`)
@@ -100,11 +101,12 @@ function guard (handler) {
   }
 }
 
-// Reads CPU time and memory; with `collect`, collects garbage first (not when measuring CPU time).
-function usage (connections, collect) {
+// Reads CPU time, memory and counters; with `collect`, collects garbage first (not when measuring CPU time).
+async function usage (connections, collect) {
   if (collect && typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
   const m = process.memoryUsage()
-  return { cpu: process.cpuUsage(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections }
+  const cpu = process.cpuUsage()
+  return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters: await processCounters() }
 }
 
 async function runLimited (count, concurrency, task) {

@@ -1,3 +1,4 @@
+import { processCounters } from './meter.js'
 import type { ReadyMessage, UsageResult, WorkerRequest, WorkerResponse } from '../protocol.js'
 
 /** A command handler: receives the request arguments, returns a JSON-serialisable result. */
@@ -47,14 +48,16 @@ export function serveCommands (ready: Omit<ReadyMessage, 'type'>, commands: Reco
 }
 
 /**
- * Reads this process's CPU time and memory; with `collect`, collects garbage first (the worker runs
- * with `--expose-gc`). Do not collect when measuring CPU time: the collection would be counted.
+ * Reads this process's CPU time, memory and counters; with `collect`, collects garbage first (the
+ * worker runs with `--expose-gc`). Do not collect when measuring CPU time: the collection would be
+ * counted.
  */
-export function usage (connections: number, collect: boolean): UsageResult {
+export async function usage (connections: number, collect: boolean): Promise<UsageResult> {
   const gc = (globalThis as { gc?: () => void }).gc
   if (collect && gc != null) { gc(); gc() }
   const m = process.memoryUsage()
-  return { cpu: process.cpuUsage(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections }
+  const cpu = process.cpuUsage()
+  return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters: await processCounters() }
 }
 
 /** Difference of two `process.cpuUsage()` readings. */
