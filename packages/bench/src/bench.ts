@@ -53,6 +53,12 @@ export interface MachineInfo {
   platform: string
   kernel: string
   node: string
+  /**
+   * Environment variables of the run that change how the C library allocates (`MALLOC_*`,
+   * `GLIBC_TUNABLES`, `LD_PRELOAD`): every worker inherits them, and they move the page-fault and
+   * CPU rows. Absent when none is set.
+   */
+  allocatorEnv?: Record<string, string>
 }
 
 /** A whole run: what was run, where, and the rows. */
@@ -77,15 +83,19 @@ const MIB = 1024 * 1024
 const GIB = 1024 * MIB
 
 /** Reads this machine's description. */
-export function machineInfo (): MachineInfo {
+export function machineInfo (env: NodeJS.ProcessEnv = process.env): MachineInfo {
   const c = cpus()
+  const allocatorEnv = Object.fromEntries(Object.entries(env)
+    .filter((entry): entry is [string, string] => entry[1] != null && /^(MALLOC_|GLIBC_TUNABLES$|LD_PRELOAD$)/.test(entry[0]))
+    .sort(([a], [b]) => a < b ? -1 : 1))
   return {
     cpuModel: c[0]?.model ?? 'unknown',
     cpus: c.length,
     memoryGiB: Math.round(totalmem() / GIB),
     platform: `${platform()} ${arch()}`,
     kernel: release(),
-    node: process.version
+    node: process.version,
+    ...(Object.keys(allocatorEnv).length > 0 ? { allocatorEnv } : {})
   }
 }
 

@@ -38,6 +38,7 @@ export function markdownTable (res: BenchResults): string {
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
     ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),
     ...(res.config.nodeFlags != null && res.config.nodeFlags.length > 0 ? [`Node.js flags of every worker (both implementations): ${res.config.nodeFlags.join(' ')}`] : []),
+    ...(res.machine.allocatorEnv != null ? [`allocator environment of every worker (both implementations): ${Object.entries(res.machine.allocatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
     '| --- | --- | --- | --- | --- | --- |'

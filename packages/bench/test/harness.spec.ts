@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -203,6 +203,16 @@ describe('bench harness', function () {
       assert.ok(!Number.isNaN(Date.parse(res.date)))
       assert.ok(res.machine.cpus > 0)
       assert.match(res.versions.libp2p, /^\d+\.\d+\.\d+/)
+    })
+
+    it('records and prints the allocator settings the workers inherit, and nothing else of the environment', () => {
+      const machine = machineInfo({ MALLOC_TRIM_THRESHOLD_: '67108864', GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072', HOME: '/root', MALLOC: 'not one' })
+      assert.deepEqual(machine.allocatorEnv, { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=131072', MALLOC_TRIM_THRESHOLD_: '67108864' })
+      assert.match(markdownTable({ ...res, machine }),
+        /^allocator environment of every worker \(both implementations\): GLIBC_TUNABLES=glibc\.malloc\.mmap_threshold=131072 MALLOC_TRIM_THRESHOLD_=67108864$/m)
+      const plain = machineInfo({ HOME: '/root' })
+      assert.equal(plain.allocatorEnv, undefined)
+      assert.doesNotMatch(markdownTable({ ...res, machine: plain }), /allocator environment/)
     })
 
     it('measures throughput and CPU per GiB of both implementations', () => {
