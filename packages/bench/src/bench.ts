@@ -168,9 +168,14 @@ function cpuSeconds (u: { user: number, system: number }): number {
   return (u.user + u.system) / 1e6
 }
 
+/** Empty sample lists, one per implementation. */
+function perImpl (): Record<ComparedImpl, number[]> {
+  return { peerkit: [], js: [] }
+}
+
 /** Empty sample lists for each side and implementation. */
 function perSide (): Record<'client' | 'server', Record<ComparedImpl, number[]>> {
-  return { client: { peerkit: [], js: [] }, server: { peerkit: [], js: [] } }
+  return { client: perImpl(), server: perImpl() }
 }
 
 /** `after - before`, field by field. */
@@ -184,8 +189,9 @@ function countersSince (before: ProcessCounters, after: ProcessCounters): Proces
 }
 
 /**
- * Runs one client command and reads, around it, the server's CPU time and both processes'
- * counters (collections, pauses, page faults). The client's CPU time is the command's own.
+ * Runs one client command (at the server's address unless `args` names another) and reads,
+ * around it, the server's CPU time and both processes' counters (collections, pauses, page
+ * faults). The client's CPU time is the command's own.
  */
 async function withUsage<T> (pair: Pair, cmd: string, args: Record<string, unknown>): Promise<{ result: T, serverCpu: number, counters: Record<'client' | 'server', ProcessCounters> }> {
   const read = async (): Promise<UsageResult[]> => Promise.all([pair.client.cmd<UsageResult>('usage', { gc: false }), pair.server.cmd<UsageResult>('usage', { gc: false })])
@@ -216,13 +222,13 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
     try {
       pairs = await startPairs(combo, config)
       const p = pairs
-      const rates = { push: { peerkit: [] as number[], js: [] as number[] }, pull: { peerkit: [] as number[], js: [] as number[] } }
-      const cpu = { sender: { peerkit: [] as number[], js: [] as number[] }, receiver: { peerkit: [] as number[], js: [] as number[] } }
+      const rates = { push: perImpl(), pull: perImpl() }
+      const cpu = { sender: perImpl(), receiver: perImpl() }
       // What the transfer would reach if each process had a core to itself: MiB per CPU second of
       // the busier side. Other load on the machine stretches wall time, much less CPU time.
-      const cpuBound = { push: { peerkit: [] as number[], js: [] as number[] }, pull: { peerkit: [] as number[], js: [] as number[] } }
+      const cpuBound = { push: perImpl(), pull: perImpl() }
       // What the CPU time goes to besides the work itself, per GiB on each side (see COUNTER_ROWS).
-      const perGib = Object.fromEntries(COUNTER_ROWS.map(row => [row.key, { sender: { peerkit: [] as number[], js: [] as number[] }, receiver: { peerkit: [] as number[], js: [] as number[] } }])) as
+      const perGib = Object.fromEntries(COUNTER_ROWS.map(row => [row.key, { sender: perImpl(), receiver: perImpl() }])) as
         Record<keyof ProcessCounters, Record<'sender' | 'receiver', Record<ComparedImpl, number[]>>>
       for (const impl of IMPLS) {
         await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
@@ -299,9 +305,9 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
   try {
     pairs = await startPairs(config.setupCombo, config)
     const p = pairs
-    const rate = { peerkit: [] as number[], js: [] as number[] }
+    const rate = perImpl()
     const cpuPer = perSide()
-    const first = { peerkit: [] as number[], js: [] as number[] }
+    const first = perImpl()
     for (const impl of IMPLS) {
       await p[impl].client.cmd('dials', { addr: p[impl].server.addr, count: Math.min(20, config.dials) })
       await p[impl].client.cmd('firstStream', { addr: p[impl].server.addr, count: Math.min(5, config.firstStreams) })
@@ -339,8 +345,8 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
   try {
     pairs = await startPairs(config.setupCombo, config)
     const p = pairs
-    const seq = { peerkit: [] as number[], js: [] as number[] }
-    const conc = { peerkit: [] as number[], js: [] as number[] }
+    const seq = perImpl()
+    const conc = perImpl()
     const cpuPer = { sequential: perSide(), concurrent: perSide() }
     /** Runs `streams` on one implementation and records its rate and both sides' CPU µs per stream. */
     const run = async (impl: ComparedImpl, kind: 'sequential' | 'concurrent', count: number, concurrency: number): Promise<number> => {
@@ -430,8 +436,8 @@ const WARM_CONNECTIONS = 100
 async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   const out: ResultRecord[] = []
   for (const n of config.memoryConnections) {
-    const rss = { peerkit: [] as number[], js: [] as number[] }
-    const heap = { peerkit: [] as number[], js: [] as number[] }
+    const rss = perImpl()
+    const heap = perImpl()
     for (let rep = 0; rep < config.memoryReps; rep++) {
       for (const impl of IMPLS) {
         const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
@@ -497,13 +503,11 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
       const c = await client.cmd<CryptoResult>('crypto', { bytes: config.cryptoBytes })
       enc.push(c.encryptMiBps)
       dec.push(c.decryptMiBps)
-      const before = await server.cmd<UsageResult>('usage', { gc: false })
-      const s = await client.cmd<SealedTransferResult>('sealedPush', { addr: server.sealedAddr, bytes: config.netBytes })
-      const after = await server.cmd<UsageResult>('usage', { gc: false })
-      const gib = s.bytes / (1024 * MIB)
+      const { result: s, serverCpu } = await withUsage<SealedTransferResult>({ server, client }, 'sealedPush', { addr: server.sealedAddr, bytes: config.netBytes })
+      const gib = s.bytes / GIB
       sealed.push((s.bytes / MIB) / (s.ms / 1000))
       sealedCpu.sender.push(cpuSeconds(s.cpu) / gib)
-      sealedCpu.receiver.push((cpuSeconds(after.cpu) - cpuSeconds(before.cpu)) / gib)
+      sealedCpu.receiver.push(serverCpu / gib)
       log(`  ceilings: net ${net.at(-1)?.toFixed(0)} MiB/s, chacha20-poly1305 encrypt ${c.encryptMiBps.toFixed(0)} / decrypt ${c.decryptMiBps.toFixed(0)} MiB/s, sealed loopback ${sealed.at(-1)?.toFixed(0)} MiB/s`)
     }
     const out: ResultRecord[] = [
