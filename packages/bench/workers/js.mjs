@@ -16,12 +16,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { performance } from 'node:perf_hooks'
 import { createLibp2p } from 'libp2p'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { processCounters } from '../dist/src/workers/meter.js'
-
-function argValue (name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback
-}
+// The command loop and helpers peerkit's worker uses too, so both are driven and measured alike.
+import { argValue, runLimited, serveCommands, usage } from '../dist/src/workers/serve.js'
 
 const role = argValue('role', 'server')
 const security = argValue('security', 'noise')
@@ -99,55 +95,6 @@ function guard (handler) {
       stream.abort(err)
     }
   }
-}
-
-// Reads CPU time, memory and counters; with `collect`, collects garbage first (not when measuring CPU time).
-async function usage (connections, collect) {
-  if (collect && typeof globalThis.gc === 'function') { globalThis.gc(); globalThis.gc() }
-  const m = process.memoryUsage()
-  const cpu = process.cpuUsage()
-  return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters: await processCounters() }
-}
-
-async function runLimited (count, concurrency, task) {
-  let next = 0
-  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, async () => {
-    while (next < count) {
-      const i = next++
-      await task(i)
-    }
-  })
-  await Promise.all(lanes)
-}
-
-function serveCommands (ready, commands, onStop) {
-  let stopping = false
-  const stop = async () => {
-    if (stopping) return
-    stopping = true
-    setTimeout(() => process.exit(0), 5_000).unref()
-    await onStop().catch(() => {})
-  }
-  process.on('message', (msg) => {
-    if (typeof msg !== 'object' || msg == null || typeof msg.id !== 'number') return
-    if (msg.cmd === 'stop') {
-      stop().then(() => {
-        process.send({ id: msg.id, ok: true, result: {} })
-        process.disconnect()
-      })
-      return
-    }
-    const fn = commands[msg.cmd]
-    Promise.resolve()
-      .then(() => {
-        if (fn == null) throw new Error(`unknown command ${msg.cmd}`)
-        return fn(msg.args ?? {})
-      })
-      .then(result => { process.send({ id: msg.id, ok: true, result }) })
-      .catch(err => { process.send({ id: msg.id, ok: false, error: `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}` }) })
-  })
-  process.on('disconnect', () => { stop().then(() => process.exit(0)) })
-  process.send({ type: 'ready', ...ready })
 }
 
 async function server () {
