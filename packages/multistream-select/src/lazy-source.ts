@@ -1,7 +1,7 @@
 import { InvalidMessageError, UnsupportedProtocolError } from '@peerkit/interfaces'
 import { ByteStream } from '@peerkit/utils'
 import { NOT_AVAILABLE } from './constants.js'
-import { printable, readHeader, readText } from './messages.js'
+import { nextText, printable, readHeader } from './messages.js'
 import { offerNegotiatedChannel } from './channel.js'
 import type { NegotiationWriter } from './writer.js'
 import type { Logger } from '@peerkit/interfaces'
@@ -85,7 +85,9 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     // The listener answers only once it has the proposal: send it now if the application has
     // not written yet. Both halves run together; whichever fails first fails the read.
     try {
-      await Promise.all([writer.flush(), this.#readAnswer()])
+      // Usually the proposal went out with the application's first chunk: only the answer to wait for.
+      if (writer.prefixSent) await this.#readAnswer()
+      else await Promise.all([writer.flush(), this.#readAnswer()])
     } finally {
       // Settled either way: the end of our data no longer waits for the answer.
       writer.gateEnd(undefined)
@@ -98,7 +100,7 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     const bs = new ByteStream(reader)
     const readOptions = { maxLength: maxMessageLength, limit: 'maxMessageLength' }
     await readHeader(bs, readOptions)
-    const answer = await readText(bs, readOptions)
+    const answer = await nextText(bs, readOptions)
     log.trace('optimistic select read "%s"', answer)
     if (answer === NOT_AVAILABLE) {
       throw new UnsupportedProtocolError([protocol])

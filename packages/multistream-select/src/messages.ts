@@ -127,14 +127,45 @@ export async function readText (bs: ByteStream, options: ReadMessageOptions): Pr
 }
 
 /**
- * Reads the remote's first message, which must be the multistream-select header; anything else
+ * `readText` without waiting: the message when the buffer of `bs` holds it whole, else
+ * `undefined` (nothing consumed). The messages of one negotiation step (header, proposal or answer,
+ * often data too) usually arrive in one chunk: all but the first are then parsed here, with no turn
+ * of the event loop each. Throws as `readMessage` does for a message without its newline or not
+ * UTF-8; an overlong one is left for `readText` to report.
+ */
+export function takeText (bs: ByteStream, options: ReadMessageOptions): string | undefined {
+  const list = bs.takeBufferedLP(options.maxLength)
+  if (list == null) return undefined
+  const length = list.byteLength
+  if (length === 0) throw new InvalidMessageError('Empty multistream-select message (no trailing newline)')
+  if (list.get(length - 1) !== NEWLINE) throw new InvalidMessageError('multistream-select message without its trailing newline')
+  return decodeText(list.subarray(0, length - 1), 'multistream-select message')
+}
+
+/**
+ * The next message as text: taken from the buffer when it is there whole (`takeText`), read from
+ * the stream otherwise — after waiting for one chunk when nothing is buffered, so that the usual
+ * case (the whole message in that chunk) skips the asynchronous reader too.
+ */
+export async function nextText (bs: ByteStream, options: ReadMessageOptions): Promise<string> {
+  // At the end of the stream `readText` reports it.
+  if (bs.buffered === 0) await bs.fill(options)
+  return takeText(bs, options) ?? await readText(bs, options)
+}
+
+/**
+ * Checks the remote's first message, which must be the multistream-select header; anything else
  * means the remote does not speak multistream-select 1.0 (`UnsupportedProtocolError`).
  */
-export async function readHeader (bs: ByteStream, options: ReadMessageOptions): Promise<void> {
-  const header = await readText(bs, options)
+export function checkHeader (header: string): void {
   if (header !== PROTOCOL_ID) {
     throw new UnsupportedProtocolError([PROTOCOL_ID], `The remote does not speak ${PROTOCOL_ID}: its first message was ${printable(header)}`)
   }
+}
+
+/** Reads the remote's first message and checks that it is the multistream-select header (`checkHeader`). */
+export async function readHeader (bs: ByteStream, options: ReadMessageOptions): Promise<void> {
+  checkHeader(await nextText(bs, options))
 }
 
 /** Stands in for the sink of the read-only duplex views handed to `ByteStream`; never called. */

@@ -215,6 +215,16 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
       const app = this.#app
       if (this.#held != null) {
         if (this.#flushRequested) return this.#handOutHeld()
+        if (app != null && !this.#appIsAsync && this.#appPending == null) {
+          // A synchronous source (an array, a generator) has its first chunk now: nothing to
+          // race, no promise to wait on.
+          const result = app.next() as IteratorResult<Chunk>
+          if (result.done === true) {
+            this.#appPending = Promise.resolve(result)
+            return this.#handOutHeld()
+          }
+          return this.#handOutHeld(result.value)
+        }
         if (app != null) {
           const first = this.#appPending ?? this.#appNext(app)
           this.#appPending = first

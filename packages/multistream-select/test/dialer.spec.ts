@@ -263,6 +263,37 @@ describe('select (dialer), optimistic', () => {
     assert.ok(d.sinkEnded)
   })
 
+  it('takes the first chunk of a synchronous source in the same turn, and ends after it', async () => {
+    const d = new RecordingDuplex()
+    const { stream } = await select(d, A, { negotiateFully: false })
+    d.input.push(bytes(HEADER, msg(A)))
+    let pulls = 0
+    function * once (): Generator<Uint8Array> {
+      pulls++
+      yield bytes('x')
+    }
+    const sinkDone = stream.sink(once())
+    // One write for proposal and data, taken before any timer or I/O callback could run.
+    await d.waitForWrites(1)
+    assert.equal(pulls, 1)
+    assert.deepEqual(d.writes[0], bytes(HEADER, msg(A), 'x'))
+    await sinkDone
+    assert.ok(d.sinkEnded)
+    assert.equal(d.writes.length, 1)
+  })
+
+  it('a synchronous source that throws on its first chunk fails the sink; the proposal is not sent', async () => {
+    const d = new RecordingDuplex()
+    const { stream } = await select(d, A, { negotiateFully: false })
+    function * failing (): Generator<Uint8Array> {
+      throw new Error('source broke')
+    }
+    await assert.rejects(stream.sink(failing()), /source broke/)
+    // Not at the end of the turn either: the write side failed with the source.
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(d.writes.length, 0)
+  })
+
   it('joins the proposal with a first chunk that is a Uint8ArrayList, without copying it', async () => {
     const d = new RecordingDuplex()
     const { stream } = await select(d, A, { negotiateFully: false })

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict'
-import { InvalidMessageError, InvalidParametersError } from '@peerkit/interfaces'
-import { HEADER_FRAME, LS_FRAME, NA_FRAME, checkLength, checkProtocols, decodeListResponse, encodeListResponse, encodeMessage } from '../src/messages.js'
+import { InvalidMessageError, InvalidParametersError, LimitExceededError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { ByteStream, ChunkQueue } from '@peerkit/utils'
+import { HEADER_FRAME, LS_FRAME, NA_FRAME, checkLength, checkProtocols, decodeListResponse, encodeListResponse, encodeMessage, nextText, takeText, unusedSink } from '../src/messages.js'
 import { HEADER, LS, NA, bytes, msg } from './fixtures.js'
+
+const READ = { maxLength: 64, limit: 'maxMessageLength' }
+
+/** A ByteStream over a queue the test feeds. */
+function fed (...chunks: Uint8Array[]): { bs: ByteStream, input: ChunkQueue } {
+  const input = new ChunkQueue()
+  for (const c of chunks) input.push(c)
+  return { bs: new ByteStream({ source: input, sink: unusedSink }), input }
+}
 
 describe('messages', () => {
   it('encodes the specification\'s examples byte for byte', () => {
@@ -69,5 +79,35 @@ describe('messages', () => {
   it('builds the one-byte test frames the other specs use', () => {
     assert.deepEqual(msg('na'), NA)
     assert.deepEqual(msg('/multistream/1.0.0'), HEADER)
+  })
+
+  it('nextText parses the messages of one chunk without waiting, and waits for the rest of a split one', async () => {
+    const { bs, input } = fed(bytes(HEADER, msg('/a/1.0.0'), msg('/b').subarray(0, 2)))
+    assert.equal(await nextText(bs, READ), '/multistream/1.0.0')
+    assert.equal(bs.buffered, msg('/a/1.0.0').byteLength + 2, 'the whole chunk was read, one message taken')
+    assert.equal(takeText(bs, READ), '/a/1.0.0')
+    assert.equal(takeText(bs, READ), undefined, 'incomplete: nothing taken')
+    assert.equal(bs.buffered, 2)
+    const rest = nextText(bs, READ)
+    input.push(msg('/b').subarray(2))
+    assert.equal(await rest, '/b')
+    input.end()
+    await assert.rejects(nextText(bs, READ), UnexpectedEOFError)
+  })
+
+  it('takeText refuses what readText refuses: no newline, not UTF-8; an overlong message is left for readText', async () => {
+    const noNewline = fed(bytes(2, 'ab'))
+    await noNewline.bs.fill()
+    assert.throws(() => takeText(noNewline.bs, READ), InvalidMessageError)
+    const notUtf8 = fed(bytes(2, 0xff, 0x0a))
+    await notUtf8.bs.fill()
+    assert.throws(() => takeText(notUtf8.bs, READ), InvalidMessageError)
+    const empty = fed(bytes(0))
+    await empty.bs.fill()
+    assert.throws(() => takeText(empty.bs, READ), InvalidMessageError)
+    const long = fed(bytes(100, 'x'.repeat(99), 0x0a))
+    await long.bs.fill()
+    assert.equal(takeText(long.bs, READ), undefined)
+    await assert.rejects(nextText(long.bs, READ), (err: LimitExceededError) => err instanceof LimitExceededError && err.value === 100)
   })
 })

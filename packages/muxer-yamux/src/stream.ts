@@ -210,7 +210,20 @@ export class YamuxStream extends AbstractStream {
 
   // ---- AbstractStream hooks ----
 
-  protected async sendData (data: Uint8ArrayList): Promise<void> {
+  protected sendData (data: Uint8ArrayList): Promise<void> | void {
+    const total = data.byteLength
+    if (total <= this.#sendWindow && total <= this.#host.maxMessageSize && !this.#host.isSendQueueFull()) {
+      // The usual case: one frame, sent now, no promise.
+      this.#checkWritable()
+      this.#sendWindow -= total
+      this.#host.sendFrame(FrameType.Data, 0, this.streamId, total, data)
+      return
+    }
+    return this.#sendDataInFrames(data)
+  }
+
+  /** `sendData` for a chunk that needs several frames or has to wait for credit or queue room. */
+  async #sendDataInFrames (data: Uint8ArrayList): Promise<void> {
     // Termination (abort, reset, connection end) reaches a waiting writer through #onEnd, which
     // rejects #waitToSend, so the signal AbstractStream passes is not needed here.
     const total = data.byteLength

@@ -21,8 +21,13 @@ export function abortReason (signal: AbortSignal): Error {
  * Races `promise` against `signal`: rejects with the abort reason as soon as the signal aborts.
  * The listener is removed when either settles, so nothing leaks.
  */
-export async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+export function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  // Without a signal the promise itself: no wrapper, no extra turns of the microtask queue.
   if (signal == null) return promise
+  return raceAbort(promise, signal)
+}
+
+async function raceAbort<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
     promise.catch(() => {})
     throw abortReason(signal)

@@ -66,7 +66,8 @@ export abstract class AbstractStream implements Stream {
   readonly #closeTimeout: number
   readonly #onEnd?: (err?: Error) => void
   #sinkCalled = false
-  #sinkEnd?: Promise<void>
+  /** The sink's run while the application writes; settles when it stops. */
+  #sinkRun?: Promise<void>
   /** Set to stop the sink from pulling more data (closeWrite, abort, reset, end). */
   #sinkStopped = false
   /** Wakes the sink's pending pull when it is told to stop. */
@@ -172,14 +173,15 @@ export abstract class AbstractStream implements Stream {
 
   // ---- Stream API ----
 
-  sink = async (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
-    if (this.#sinkCalled) throw new StreamStateError('sink can be called only once')
+  sink = (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> => {
+    if (this.#sinkCalled) return Promise.reject(new StreamStateError('sink can be called only once'))
     this.#sinkCalled = true
-    if (this.#writeStatus !== 'ready') throw new StreamStateError(`Cannot write: stream write side is ${this.#writeStatus}`)
+    if (this.#writeStatus !== 'ready') return Promise.reject(new StreamStateError(`Cannot write: stream write side is ${this.#writeStatus}`))
     this.#writeStatus = 'writing'
+    // The run itself is returned: no wrapper promise per stream. `closeWrite` waits on it.
     const run = this.#runSink(source)
-    this.#sinkEnd = run.then(() => {}, () => {})
-    await run
+    this.#sinkRun = run
+    return run
   }
 
   async #runSink (source: Source<Uint8Array | Uint8ArrayList>): Promise<void> {
@@ -207,7 +209,9 @@ export abstract class AbstractStream implements Stream {
         if (result.done === true) break
         const chunk = result.value
         if (chunk.byteLength === 0) continue
-        await this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, this.#sendOptions)
+        // Awaited only when the muxer has to wait (credit, queue room): most chunks go at once.
+        const sent = this.sendData(chunk instanceof Uint8Array ? new Uint8ArrayList(chunk) : chunk, this.#sendOptions)
+        if (sent != null) await sent
       }
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err))
@@ -235,7 +239,8 @@ export abstract class AbstractStream implements Stream {
     if (this.#writeStatus === 'closed' || this.#writeStatus === 'closing') return
     this.#writeStatus = 'closing'
     try {
-      await this.sendCloseWrite(options)
+      const sent = this.sendCloseWrite(options)
+      if (sent != null) await sent
     } finally {
       if (this.#writeStatus === 'closing') {
         this.#writeStatus = 'closed'
@@ -252,7 +257,8 @@ export abstract class AbstractStream implements Stream {
       // caller's signal bounds the wait (the remote may be slow to grant send credit).
       this.#stopSink()
       try {
-        await raceSignal(this.#sinkEnd ?? Promise.resolve(), options.signal)
+        const run = this.#sinkRun
+        if (run != null) await raceSignal(run.then(() => {}, () => {}), options.signal)
       } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err))
         this.abort(error)

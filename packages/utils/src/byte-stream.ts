@@ -100,6 +100,45 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     }
   }
 
+  /**
+   * Reads one more chunk from the duplex into the buffer, consuming nothing; `false` at the end of
+   * the stream. For parsers that take whole messages from the buffer with `takeBufferedLP` and
+   * wait only when it holds none.
+   */
+  async fill (options?: AbortOptions): Promise<boolean> {
+    this.#begin(options)
+    try {
+      return await this.#pull(options)
+    } finally {
+      this.#reading = false
+    }
+  }
+
+  /**
+   * Synchronous: when the buffer already holds a whole varint-length-prefixed message whose body
+   * is at most `maxLength` bytes, consumes it and returns the body; otherwise consumes nothing and
+   * returns `undefined` — an incomplete message, an overlong varint or body (`readVarint` and
+   * `readLP` then report those), a read in progress, an unwrapped stream. Never reads from the
+   * duplex: messages that arrived together are parsed without a turn of the event loop each.
+   */
+  takeBufferedLP (maxLength: number): Uint8ArrayList | undefined {
+    if (this.#unwrapped || this.#reading) return undefined
+    const buffer = this.#buffer
+    const available = buffer.byteLength
+    let length = 0
+    for (let i = 0; i < available && i < this.#maxVarintBytes; i++) {
+      const byte = buffer.get(i)
+      length += (byte & 0x7f) * 2 ** (7 * i)
+      if ((byte & 0x80) !== 0) continue
+      const start = i + 1
+      if (length > maxLength || start + length > available) return undefined
+      const out = buffer.sublist(start, start + length)
+      buffer.consume(start + length)
+      return out
+    }
+    return undefined
+  }
+
   /** Reads whatever is available (buffered bytes, else the next chunk); `null` at the end of the stream. */
   async readSome (options?: AbortOptions): Promise<Uint8ArrayList | null> {
     this.#begin(options)

@@ -19,6 +19,21 @@ describe('AbstractStream', () => {
     assert.ok(a.timeline.close != null && a.timeline.closeWrite != null && a.timeline.closeRead != null)
   })
 
+  it('a second sink call, or one after closeWrite, returns a rejected promise (it does not throw)', async () => {
+    const [a, b] = streamPair()
+    const first = a.sink([Uint8Array.of(1)])
+    let second: Promise<void> | undefined
+    assert.doesNotThrow(() => { second = a.sink([Uint8Array.of(2)]) })
+    await assert.rejects(second as Promise<void>, (err: Error) => err instanceof StreamStateError && /only once/.test(err.message))
+    await first
+    assert.deepEqual(await collect(b.source), Uint8Array.of(1))
+
+    const [c] = streamPair()
+    await c.closeWrite()
+    // closeWrite without a sink counts as the sink's call
+    await assert.rejects(c.sink([Uint8Array.of(3)]), StreamStateError)
+  })
+
   it('half-close: the remote can keep writing after our closeWrite', async () => {
     const [a, b] = streamPair()
     await a.closeWrite()

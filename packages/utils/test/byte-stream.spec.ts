@@ -56,6 +56,50 @@ describe('ByteStream', () => {
     assert.deepEqual((await bs.readLP({ maxLength: 10 })).subarray(), Uint8Array.of(7, 8, 9))
   })
 
+  it('takeBufferedLP takes whole buffered messages only, and fill reads one chunk without consuming it', async () => {
+    const t = testDuplex()
+    const bs = new ByteStream(t.duplex)
+    assert.equal(bs.takeBufferedLP(1024), undefined, 'nothing buffered')
+    // One chunk: a 2-byte message, a 200-byte message (2-byte varint) and the start of a third.
+    const long = new Uint8Array(200).fill(9)
+    t.input.push(new Uint8Array([...varint.encode(2), 1, 2, ...varint.encode(200), ...long, ...varint.encode(5), 7, 7]))
+    assert.equal(await bs.fill(), true)
+    assert.equal(bs.buffered, 1 + 2 + 2 + 200 + 1 + 2)
+    assert.deepEqual(bs.takeBufferedLP(1024)?.subarray(), Uint8Array.of(1, 2))
+    assert.equal(bs.takeBufferedLP(100), undefined, 'a body over maxLength is left for readLP to refuse')
+    assert.equal(bs.buffered, 2 + 200 + 1 + 2, 'nothing consumed by a refusal')
+    assert.deepEqual(bs.takeBufferedLP(1024)?.subarray(), long)
+    assert.equal(bs.takeBufferedLP(1024), undefined, 'an incomplete message stays buffered')
+    assert.equal(bs.buffered, 3)
+    // The asynchronous reader picks up where the synchronous one stopped.
+    t.input.push(Uint8Array.of(7, 7, 7))
+    assert.deepEqual((await bs.readLP({ maxLength: 1024 })).subarray(), Uint8Array.of(7, 7, 7, 7, 7))
+    t.input.end()
+    assert.equal(await bs.fill(), false, 'end of stream')
+  })
+
+  it('takeBufferedLP leaves an overlong varint to readVarint, and takes nothing during a read or after unwrap', async () => {
+    const t = testDuplex()
+    const bs = new ByteStream(t.duplex, { maxVarintBytes: 2 })
+    t.input.push(Uint8Array.of(0x80, 0x80, 0x80, 0x01, 0x00))
+    await bs.fill()
+    assert.equal(bs.takeBufferedLP(1024), undefined)
+    await assert.rejects(bs.readVarint(), InvalidMessageError)
+
+    const u = testDuplex()
+    const other = new ByteStream(u.duplex)
+    const reading = other.read(10)
+    u.input.push(Uint8Array.of(1, 5))
+    await new Promise(resolve => setImmediate(resolve))
+    assert.equal(other.takeBufferedLP(1024), undefined, 'a read is in progress')
+    u.input.push(new Uint8Array(8))
+    await reading
+    u.input.push(Uint8Array.of(1, 5))
+    await other.fill()
+    other.unwrap()
+    assert.equal(other.takeBufferedLP(1024), undefined, 'unwrapped')
+  })
+
   it('refuses an oversized length prefix before reading the body', async () => {
     const t = testDuplex()
     const bs = new ByteStream(t.duplex)

@@ -34,6 +34,12 @@ describe('TypedEventEmitter', () => {
 })
 
 describe('abort helpers', () => {
+  it('raceSignal without a signal hands back the promise itself', async () => {
+    const p = Promise.resolve(7)
+    assert.equal(raceSignal(p), p)
+    assert.equal(await raceSignal(p, undefined), 7)
+  })
+
   it('raceSignal rejects with AbortError when aborted', async () => {
     const controller = new AbortController()
     const p = raceSignal(new Promise(() => {}), controller.signal)
