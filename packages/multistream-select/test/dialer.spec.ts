@@ -285,10 +285,10 @@ describe('select (dialer), optimistic', () => {
   it('a synchronous source that throws on its first chunk fails the sink; the proposal is not sent', async () => {
     const d = new RecordingDuplex()
     const { stream } = await select(d, A, { negotiateFully: false })
-    function * failing (): Generator<Uint8Array> {
-      throw new Error('source broke')
+    const failing: Iterable<Uint8Array> = {
+      [Symbol.iterator]: () => ({ next: (): IteratorResult<Uint8Array> => { throw new Error('source broke') } })
     }
-    await assert.rejects(stream.sink(failing()), /source broke/)
+    await assert.rejects(stream.sink(failing), /source broke/)
     // Not at the end of the turn either: the write side failed with the source.
     await new Promise(resolve => setImmediate(resolve))
     assert.equal(d.writes.length, 0)
