@@ -1,7 +1,7 @@
 import { LimitExceededError } from '@peerkit/interfaces'
 import { ByteStream, throwIfAborted } from '@peerkit/utils'
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_MESSAGE_LENGTH, LIST } from './constants.js'
-import { HEADER_FRAME, NA_FRAME, checkLength, checkProtocols, concat, defaultLog, encodeListResponse, encodeMessage, nextText, readHeader } from './messages.js'
+import { HEADER_FRAME, NA_FRAME, checkLength, checkProtocols, concat, defaultLog, encodeListResponse, encodeMessage, readHeader, readText } from './messages.js'
 import { offerNegotiatedChannel, readerDuplex } from './channel.js'
 import { NegotiationWriter, originalSink } from './writer.js'
 import type { HandleOptions, ProtocolStream } from './options.js'
@@ -49,7 +49,7 @@ export async function handle<S extends ByteDuplex> (stream: S, protocols: string
       headerPending = false
     }
     for (let attempt = 1; ; attempt++) {
-      const message = await nextText(bs, readOptions)
+      const message = await readText(bs, readOptions)
       const selected = list.includes(message)
       let answer: Uint8Array
       if (selected) {

@@ -1,7 +1,7 @@
 import { InvalidMessageError, UnsupportedProtocolError } from '@peerkit/interfaces'
 import { ByteStream } from '@peerkit/utils'
 import { NOT_AVAILABLE } from './constants.js'
-import { nextText, printable, readHeader } from './messages.js'
+import { printable, readHeader, readText } from './messages.js'
 import { offerNegotiatedChannel } from './channel.js'
 import type { NegotiationWriter } from './writer.js'
 import type { Logger } from '@peerkit/interfaces'
@@ -100,7 +100,7 @@ export class LazySource implements AsyncIterableIterator<Chunk, undefined, undef
     const bs = new ByteStream(reader)
     const readOptions = { maxLength: maxMessageLength, limit: 'maxMessageLength' }
     await readHeader(bs, readOptions)
-    const answer = await nextText(bs, readOptions)
+    const answer = await readText(bs, readOptions)
     log.trace('optimistic select read "%s"', answer)
     if (answer === NOT_AVAILABLE) {
       throw new UnsupportedProtocolError([protocol])

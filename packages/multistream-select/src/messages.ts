@@ -4,6 +4,7 @@ import * as varint from 'uint8-varint'
 import { LIST, MIN_MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PROTOCOL_ID } from './constants.js'
 import type { AbortOptions } from '@peerkit/interfaces'
 import type { ByteStream } from '@peerkit/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** The logger used when no `log` option is given. */
 export const defaultLog = logger('peerkit:multistream-select')
@@ -109,63 +110,65 @@ export interface ReadMessageOptions extends AbortOptions {
 /**
  * Reads one length-prefixed message and returns its bytes without the newline. Reads exactly the
  * message's bytes: what follows stays buffered in `bs`.
+ *
+ * The messages of one negotiation step (header, proposal or answer, often data too) usually arrive
+ * in one chunk: after waiting for a chunk when nothing is buffered, a message the buffer holds
+ * whole is taken from it without a turn of the event loop (`takeMessage`). Only a message split
+ * across chunks goes through the asynchronous reader, which also reports an overlong message and
+ * the end of the stream.
  */
 export async function readMessage (bs: ByteStream, options: ReadMessageOptions): Promise<Uint8Array> {
-  const length = await bs.readVarint(options)
-  if (length > options.maxLength) {
-    throw new LimitExceededError(options.limit, options.maxLength, length, 'multistream-select message')
-  }
-  if (length === 0) throw new InvalidMessageError('Empty multistream-select message (no trailing newline)')
-  const list = await bs.read(length, options)
-  if (list.get(length - 1) !== NEWLINE) throw new InvalidMessageError('multistream-select message without its trailing newline')
-  return list.subarray(0, length - 1)
+  if (bs.buffered === 0) await bs.fill(options)
+  return takeMessage(bs, options) ?? await readSplitMessage(bs, options)
 }
 
 /** Reads one message (see `readMessage`) and decodes it as UTF-8. */
 export async function readText (bs: ByteStream, options: ReadMessageOptions): Promise<string> {
-  return decodeText(await readMessage(bs, options), 'multistream-select message')
+  if (bs.buffered === 0) await bs.fill(options)
+  return takeText(bs, options) ?? decodeText(await readSplitMessage(bs, options), 'multistream-select message')
 }
 
 /**
- * `readText` without waiting: the message when the buffer of `bs` holds it whole, else
- * `undefined` (nothing consumed). The messages of one negotiation step (header, proposal or answer,
- * often data too) usually arrive in one chunk: all but the first are then parsed here, with no turn
- * of the event loop each. Throws as `readMessage` does for a message without its newline or not
- * UTF-8; an overlong one is left for `readText` to report.
+ * The message at the front of the buffer of `bs` when it is there whole, without its newline; else
+ * `undefined` (nothing consumed, an overlong message included: `readMessage` reports that).
  */
-export function takeText (bs: ByteStream, options: ReadMessageOptions): string | undefined {
+export function takeMessage (bs: ByteStream, options: ReadMessageOptions): Uint8Array | undefined {
   const list = bs.takeBufferedLP(options.maxLength)
-  if (list == null) return undefined
+  return list == null ? undefined : messageBody(list)
+}
+
+/** `takeMessage` decoded as UTF-8. */
+export function takeText (bs: ByteStream, options: ReadMessageOptions): string | undefined {
+  const body = takeMessage(bs, options)
+  return body == null ? undefined : decodeText(body, 'multistream-select message')
+}
+
+/** The asynchronous reader behind `readMessage`, for a message that is not buffered whole. */
+async function readSplitMessage (bs: ByteStream, options: ReadMessageOptions): Promise<Uint8Array> {
+  const length = await bs.readVarint(options)
+  if (length > options.maxLength) {
+    throw new LimitExceededError(options.limit, options.maxLength, length, 'multistream-select message')
+  }
+  return messageBody(await bs.read(length, options))
+}
+
+/** A message's body without its newline; `InvalidMessageError` when it is empty or lacks the newline. */
+function messageBody (list: Uint8ArrayList): Uint8Array {
   const length = list.byteLength
   if (length === 0) throw new InvalidMessageError('Empty multistream-select message (no trailing newline)')
   if (list.get(length - 1) !== NEWLINE) throw new InvalidMessageError('multistream-select message without its trailing newline')
-  return decodeText(list.subarray(0, length - 1), 'multistream-select message')
+  return list.subarray(0, length - 1)
 }
 
 /**
- * The next message as text: taken from the buffer when it is there whole (`takeText`), read from
- * the stream otherwise — after waiting for one chunk when nothing is buffered, so that the usual
- * case (the whole message in that chunk) skips the asynchronous reader too.
- */
-export async function nextText (bs: ByteStream, options: ReadMessageOptions): Promise<string> {
-  // At the end of the stream `readText` reports it.
-  if (bs.buffered === 0) await bs.fill(options)
-  return takeText(bs, options) ?? await readText(bs, options)
-}
-
-/**
- * Checks the remote's first message, which must be the multistream-select header; anything else
+ * Reads the remote's first message, which must be the multistream-select header; anything else
  * means the remote does not speak multistream-select 1.0 (`UnsupportedProtocolError`).
  */
-export function checkHeader (header: string): void {
+export async function readHeader (bs: ByteStream, options: ReadMessageOptions): Promise<void> {
+  const header = await readText(bs, options)
   if (header !== PROTOCOL_ID) {
     throw new UnsupportedProtocolError([PROTOCOL_ID], `The remote does not speak ${PROTOCOL_ID}: its first message was ${printable(header)}`)
   }
-}
-
-/** Reads the remote's first message and checks that it is the multistream-select header (`checkHeader`). */
-export async function readHeader (bs: ByteStream, options: ReadMessageOptions): Promise<void> {
-  checkHeader(await nextText(bs, options))
 }
 
 /** Stands in for the sink of the read-only duplex views handed to `ByteStream`; never called. */

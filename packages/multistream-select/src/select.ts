@@ -2,7 +2,7 @@ import { InvalidMessageError, InvalidParametersError, UnsupportedProtocolError }
 import { ByteStream, raceSignal, throwIfAborted } from '@peerkit/utils'
 import { DEFAULT_MAX_LIST_LENGTH, DEFAULT_MAX_MESSAGE_LENGTH, NOT_AVAILABLE, PROTOCOL_ID } from './constants.js'
 import { LazySource } from './lazy-source.js'
-import { HEADER_FRAME, LS_FRAME, checkLength, checkProtocols, concat, decodeListResponse, defaultLog, encodeMessage, printable, nextText, readHeader, readMessage, unusedSink } from './messages.js'
+import { HEADER_FRAME, LS_FRAME, checkLength, checkProtocols, concat, decodeListResponse, defaultLog, encodeMessage, printable, readHeader, readMessage, readText, unusedSink } from './messages.js'
 import { offerNegotiatedChannel, readerDuplex } from './channel.js'
 import { NegotiationWriter, originalSink } from './writer.js'
 import type { LsOptions, ProtocolList, ProtocolStream, SelectOptions } from './options.js'
@@ -62,7 +62,7 @@ export async function select<S extends ByteDuplex> (stream: S, protocols: string
         log.trace('select: write "%s"', protocol)
         await writer.write(encodeMessage(protocol), options)
       }
-      const answer = await nextText(bs, readOptions)
+      const answer = await readText(bs, readOptions)
       log.trace('select: read "%s"', answer)
       if (answer === protocol) {
         stream.source = bs.unwrap().source as S['source']

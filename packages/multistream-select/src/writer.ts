@@ -218,12 +218,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
         if (app != null && !this.#appIsAsync && this.#appPending == null) {
           // A synchronous source (an array, a generator) has its first chunk now: nothing to
           // race, no promise to wait on.
-          const result = app.next() as IteratorResult<Chunk>
-          if (result.done === true) {
-            this.#appPending = Promise.resolve(result)
-            return this.#handOutHeld()
-          }
-          return this.#handOutHeld(result.value)
+          return this.#handOutWithFirst(app.next() as IteratorResult<Chunk>)
         }
         if (app != null) {
           const first = this.#appPending ?? this.#appNext(app)
@@ -240,12 +235,7 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
           }
           if (result == null) continue // flush requested or closed: look again
           this.#appPending = undefined
-          if (result.done === true) {
-            // The application wrote nothing: the proposal still goes out, then the source ends.
-            this.#appPending = Promise.resolve(result)
-            return this.#handOutHeld()
-          }
-          return this.#handOutHeld(result.value)
+          return this.#handOutWithFirst(result)
         }
       } else if (app != null) {
         const pending = this.#appPending
@@ -273,6 +263,18 @@ export class NegotiationWriter implements AsyncIterableIterator<Chunk, undefined
 
   async #appNext (app: AnyIterator): Promise<IteratorResult<Chunk>> {
     return app.next()
+  }
+
+  /**
+   * Hands out the held prefix with the application's first chunk; when the application wrote
+   * nothing, the prefix alone, and its source's end is kept for the next call.
+   */
+  #handOutWithFirst (result: IteratorResult<Chunk>): IteratorResult<Chunk, undefined> {
+    if (result.done === true) {
+      this.#appPending = Promise.resolve(result)
+      return this.#handOutHeld()
+    }
+    return this.#handOutHeld(result.value)
   }
 
   #handOutHeld (chunk?: Chunk): IteratorResult<Chunk, undefined> {

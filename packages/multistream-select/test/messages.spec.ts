@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { InvalidMessageError, InvalidParametersError, LimitExceededError, UnexpectedEOFError } from '@peerkit/interfaces'
 import { ByteStream, ChunkQueue } from '@peerkit/utils'
-import { HEADER_FRAME, LS_FRAME, NA_FRAME, checkLength, checkProtocols, decodeListResponse, encodeListResponse, encodeMessage, nextText, takeText, unusedSink } from '../src/messages.js'
+import { HEADER_FRAME, LS_FRAME, NA_FRAME, checkLength, checkProtocols, decodeListResponse, encodeListResponse, encodeMessage, readText, takeText, unusedSink } from '../src/messages.js'
 import { HEADER, LS, NA, bytes, msg } from './fixtures.js'
 
 const READ = { maxLength: 64, limit: 'maxMessageLength' }
@@ -81,18 +81,18 @@ describe('messages', () => {
     assert.deepEqual(msg('/multistream/1.0.0'), HEADER)
   })
 
-  it('nextText parses the messages of one chunk without waiting, and waits for the rest of a split one', async () => {
+  it('readText parses the messages of one chunk without waiting, and waits for the rest of a split one', async () => {
     const { bs, input } = fed(bytes(HEADER, msg('/a/1.0.0'), msg('/b').subarray(0, 2)))
-    assert.equal(await nextText(bs, READ), '/multistream/1.0.0')
+    assert.equal(await readText(bs, READ), '/multistream/1.0.0')
     assert.equal(bs.buffered, msg('/a/1.0.0').byteLength + 2, 'the whole chunk was read, one message taken')
     assert.equal(takeText(bs, READ), '/a/1.0.0')
     assert.equal(takeText(bs, READ), undefined, 'incomplete: nothing taken')
     assert.equal(bs.buffered, 2)
-    const rest = nextText(bs, READ)
+    const rest = readText(bs, READ)
     input.push(msg('/b').subarray(2))
     assert.equal(await rest, '/b')
     input.end()
-    await assert.rejects(nextText(bs, READ), UnexpectedEOFError)
+    await assert.rejects(readText(bs, READ), UnexpectedEOFError)
   })
 
   it('takeText refuses what readText refuses: no newline, not UTF-8; an overlong message is left for readText', async () => {
@@ -108,6 +108,6 @@ describe('messages', () => {
     const long = fed(bytes(100, 'x'.repeat(99), 0x0a))
     await long.bs.fill()
     assert.equal(takeText(long.bs, READ), undefined)
-    await assert.rejects(nextText(long.bs, READ), (err: LimitExceededError) => err instanceof LimitExceededError && err.value === 100)
+    await assert.rejects(readText(long.bs, READ), (err: LimitExceededError) => err instanceof LimitExceededError && err.value === 100)
   })
 })

@@ -211,27 +211,19 @@ export class YamuxStream extends AbstractStream {
   // ---- AbstractStream hooks ----
 
   protected sendData (data: Uint8ArrayList): Promise<void> | void {
-    const total = data.byteLength
-    if (total <= this.#sendWindow && total <= this.#host.maxMessageSize && !this.#host.isSendQueueFull()) {
-      // The usual case: one frame, sent now, no promise.
-      this.#checkWritable()
-      this.#sendWindow -= total
-      this.#host.sendFrame(FrameType.Data, 0, this.streamId, total, data)
-      return
-    }
-    return this.#sendDataInFrames(data)
+    return this.#sendFrom(data, 0)
   }
 
-  /** `sendData` for a chunk that needs several frames or has to wait for credit or queue room. */
-  async #sendDataInFrames (data: Uint8ArrayList): Promise<void> {
-    // Termination (abort, reset, connection end) reaches a waiting writer through #onEnd, which
-    // rejects #waitToSend, so the signal AbstractStream passes is not needed here.
+  /**
+   * Frames `data` from `offset` on, at once while there is send credit and queue room (the usual
+   * case: no promise), else from when there is. Termination (abort, reset, connection end) reaches
+   * a waiting writer through #onEnd, which rejects #waitToSend, so the signal AbstractStream
+   * passes is not needed here.
+   */
+  #sendFrom (data: Uint8ArrayList, offset: number): Promise<void> | void {
     const total = data.byteLength
-    let offset = 0
     while (offset < total) {
-      while (this.#sendWindow === 0 || this.#host.isSendQueueFull()) {
-        await this.#waitToSend()
-      }
+      if (this.#sendWindow === 0 || this.#host.isSendQueueFull()) return this.#waitThenSend(data, offset)
       this.#checkWritable()
       const n = Math.min(total - offset, this.#sendWindow, this.#host.maxMessageSize)
       const payload = offset === 0 && n === total ? data : data.sublist(offset, offset + n)
@@ -239,6 +231,13 @@ export class YamuxStream extends AbstractStream {
       offset += n
       this.#host.sendFrame(FrameType.Data, 0, this.streamId, n, payload)
     }
+  }
+
+  async #waitThenSend (data: Uint8ArrayList, offset: number): Promise<void> {
+    do {
+      await this.#waitToSend()
+    } while (this.#sendWindow === 0 || this.#host.isSendQueueFull())
+    await this.#sendFrom(data, offset)
   }
 
   protected sendCloseWrite (): void {

@@ -123,20 +123,20 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
    */
   takeBufferedLP (maxLength: number): Uint8ArrayList | undefined {
     if (this.#unwrapped || this.#reading) return undefined
+    const end = this.#varintEnd()
+    if (end < 0) return undefined
     const buffer = this.#buffer
-    const available = buffer.byteLength
-    let length = 0
-    for (let i = 0; i < available && i < this.#maxVarintBytes; i++) {
-      const byte = buffer.get(i)
-      length += (byte & 0x7f) * 2 ** (7 * i)
-      if ((byte & 0x80) !== 0) continue
-      const start = i + 1
-      if (length > maxLength || start + length > available) return undefined
-      const out = buffer.sublist(start, start + length)
-      buffer.consume(start + length)
-      return out
+    let length: number
+    try {
+      length = varint.decode(buffer)
+    } catch {
+      return undefined // a value past 2^53: readVarint reports it
     }
-    return undefined
+    const start = end + 1
+    if (length > maxLength || start + length > buffer.byteLength) return undefined
+    const out = buffer.sublist(start, start + length)
+    buffer.consume(start + length)
+    return out
   }
 
   /** Reads whatever is available (buffered bytes, else the next chunk); `null` at the end of the stream. */
@@ -152,21 +152,34 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     }
   }
 
+  /**
+   * Where the varint at the front of the buffer ends: the index of its last byte; `INCOMPLETE` when
+   * the buffer ends first, `OVERLONG` when more than `maxVarintBytes` bytes are buffered without its
+   * end.
+   */
+  #varintEnd (): number {
+    const buffer = this.#buffer
+    const scan = Math.min(buffer.byteLength, this.#maxVarintBytes)
+    for (let i = 0; i < scan; i++) {
+      if ((buffer.get(i) & 0x80) === 0) return i
+    }
+    return buffer.byteLength > this.#maxVarintBytes ? OVERLONG : INCOMPLETE
+  }
+
   /** Reads an unsigned LEB128 varint. Throws `InvalidMessageError` when it is longer than allowed. */
   async readVarint (options?: AbortOptions): Promise<number> {
     this.#begin(options)
     try {
-      for (let i = 0; ; i++) {
-        if (i >= this.#buffer.byteLength && !await this.#pull(options)) {
+      let end: number
+      while ((end = this.#varintEnd()) === INCOMPLETE) {
+        if (!await this.#pull(options)) {
           throw new UnexpectedEOFError(this.#buffer.byteLength === 0 ? 'Stream ended before a varint' : 'Stream ended inside a varint')
         }
-        if (i >= this.#maxVarintBytes) throw new InvalidMessageError(`Varint longer than ${this.#maxVarintBytes} bytes`)
-        if ((this.#buffer.get(i) & 0x80) === 0) {
-          const value = varint.decode(this.#buffer)
-          this.#buffer.consume(i + 1)
-          return value
-        }
       }
+      if (end === OVERLONG) throw new InvalidMessageError(`Varint longer than ${this.#maxVarintBytes} bytes`)
+      const value = varint.decode(this.#buffer)
+      this.#buffer.consume(end + 1)
+      return value
     } finally {
       this.#reading = false
     }
@@ -368,6 +381,11 @@ export class ByteStream<S extends ByteDuplex = ByteDuplex> {
     return duplex
   }
 }
+
+/** `#varintEnd`: the buffer ends before the varint does. */
+const INCOMPLETE = -1
+/** `#varintEnd`: the varint is longer than allowed. */
+const OVERLONG = -2
 
 interface PendingWrite { data: Chunk, resolve(): void, reject(err: Error): void }
 
