@@ -12,7 +12,7 @@ import { CHUNK_SIZE, SEALED_CEILING_KEY, decodeSize, encodeSize } from '../proto
 import type { SealedTransferResult } from '../protocol.js'
 import { argValue, cpuSince, num, serveCommands, str, usage } from './serve.js'
 import type { AddressInfo, Socket } from 'node:net'
-import type { DecipherChaCha20Poly1305 } from 'node:crypto'
+import type { CipherChaCha20Poly1305, DecipherChaCha20Poly1305 } from 'node:crypto'
 
 const role = argValue('role', 'server')
 const PAYLOAD = new Uint8Array(CHUNK_SIZE).map((_, i) => (i * 31 + 7) & 0xff)
@@ -24,6 +24,22 @@ const PAYLOAD = new Uint8Array(CHUNK_SIZE).map((_, i) => (i * 31 + 7) & 0xff)
 const MAX_SEALED_PLAINTEXT = 65535 - 16
 const TAG_BYTES = 16
 const KEY = Buffer.from(SEALED_CEILING_KEY)
+
+/**
+ * Sets `nonce` (12 bytes, Noise's layout: 4 zero bytes, then the message counter little-endian;
+ * the counters here stay below 2^32) to `counter` and returns a ChaCha20-Poly1305 cipher for the
+ * one message it numbers: Noise uses a cipher object per message, and so does every loop here.
+ */
+function sealer (key: Buffer, nonce: Buffer, counter: number): CipherChaCha20Poly1305 {
+  nonce.writeUInt32LE(counter, 4)
+  return createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
+}
+
+/** The decrypting counterpart of {@link sealer}. */
+function opener (key: Buffer, nonce: Buffer, counter: number): DecipherChaCha20Poly1305 {
+  nonce.writeUInt32LE(counter, 4)
+  return createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: TAG_BYTES })
+}
 
 /**
  * The receiving end of the sealed-loopback ceiling: what any Noise implementation must do at the
@@ -55,8 +71,7 @@ class SealedReceiver {
         const length = this.#header.readUInt16BE(0)
         if (length < TAG_BYTES) throw new Error(`a sealed message of ${length} bytes is shorter than its tag`)
         this.#left = length - TAG_BYTES
-        this.#nonce.writeUInt32LE(this.#counter++, 4)
-        this.#decipher = createDecipheriv('chacha20-poly1305', KEY, this.#nonce, { authTagLength: TAG_BYTES })
+        this.#decipher = opener(KEY, this.#nonce, this.#counter++)
         this.#have = 0
         this.#state = this.#left > 0 ? 1 : 2
       } else if (this.#state === 1) {
@@ -182,8 +197,7 @@ async function sealedPush (addr: string, bytes: number): Promise<SealedTransferR
     let counter = 0
     for (let left = bytes; left > 0; left -= MAX_SEALED_PLAINTEXT) {
       const n = Math.min(left, MAX_SEALED_PLAINTEXT)
-      nonce.writeUInt32LE(counter++, 4)
-      const cipher = createCipheriv('chacha20-poly1305', KEY, nonce, { authTagLength: TAG_BYTES })
+      const cipher = sealer(KEY, nonce, counter++)
       const ciphertext = cipher.update(PAYLOAD.subarray(0, n))
       cipher.final()
       const header = Buffer.allocUnsafe(2)
@@ -209,8 +223,7 @@ function chacha (bytes: number): { encryptMiBps: number, decryptMiBps: number } 
   let sealed = Buffer.alloc(0)
   let tag = Buffer.alloc(0)
   for (let i = 0; i < chunks; i++) {
-    nonce.writeUInt32LE(i, 4)
-    const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+    const c = sealer(key, nonce, i)
     sealed = c.update(PAYLOAD)
     c.final()
     tag = c.getAuthTag()
@@ -218,7 +231,8 @@ function chacha (bytes: number): { encryptMiBps: number, decryptMiBps: number } 
   const encMs = performance.now() - t0
   t0 = performance.now()
   for (let i = 0; i < chunks; i++) {
-    const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+    // Every round opens the last sealed chunk, so its counter.
+    const d = opener(key, nonce, chunks - 1)
     d.setAuthTag(tag)
     d.update(sealed)
     d.final()
