@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { arch, cpus, platform, release, totalmem } from 'node:os'
@@ -52,13 +53,28 @@ export interface MachineInfo {
   memoryGiB: number
   platform: string
   kernel: string
+  /** The harness's Node.js release, e.g. `v20.20.2`. */
   node: string
+  /** The harness's V8 version. */
+  v8?: string
+  /**
+   * The Node.js the workers ran on when it was not the harness's (`--node PATH`): its path, release
+   * and V8 version.
+   */
+  workerNode?: NodeRuntime
   /**
    * Environment variables of the run that change how the C library allocates (`MALLOC_*`,
    * `GLIBC_TUNABLES`, `LD_PRELOAD`): every worker inherits them, and they move the page-fault and
    * CPU rows. Absent when none is set.
    */
   allocatorEnv?: Record<string, string>
+}
+
+/** A Node.js binary, and what it reports of itself. */
+export interface NodeRuntime {
+  path: string
+  version: string
+  v8: string
 }
 
 /** A whole run: what was run, where, and the rows. */
@@ -95,8 +111,32 @@ export function machineInfo (env: NodeJS.ProcessEnv = process.env): MachineInfo 
     platform: `${platform()} ${arch()}`,
     kernel: release(),
     node: process.version,
+    v8: process.versions.v8,
     ...(Object.keys(allocatorEnv).length > 0 ? { allocatorEnv } : {})
   }
+}
+
+/**
+ * Runs the Node.js binary at `path` to read its release and V8 version; throws a `TypeError`
+ * naming the path when it does not run or does not answer like Node.js.
+ */
+export function nodeRuntime (path: string): NodeRuntime {
+  let out: string
+  try {
+    out = execFileSync(path, ['-p', 'JSON.stringify([process.version, process.versions.v8])'], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    throw new TypeError(`${path} does not run as Node.js: ${(err as Error).message.split('\n')[0]}`)
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(out.trim())
+  } catch {
+    parsed = undefined
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !parsed.every(v => typeof v === 'string')) {
+    throw new TypeError(`${path} does not answer like Node.js: ${JSON.stringify(out.trim().slice(0, 200))}`)
+  }
+  return { path, version: parsed[0], v8: parsed[1] }
 }
 
 function target (better: Better, ratio: number | undefined, wanted: number | undefined): Pick<ResultRecord, 'target' | 'met'> {
@@ -129,7 +169,7 @@ export interface Pair {
 
 /** A worker's options: the combination, and the peerkit settings the CLI overrides. */
 function workerOptions (config: BenchConfig, combo: Combo = config.setupCombo): WorkerOptions {
-  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto, nodeFlags: config.nodeFlags }
+  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto, nodeFlags: config.nodeFlags, execPath: config.nodePath }
 }
 
 async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<ComparedImpl, Pair>> {
@@ -486,7 +526,7 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
  * connection in Node.js before any libp2p code runs.
  */
 async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[]): Promise<ResultRecord[]> {
-  const options: WorkerOptions = { nodeFlags: config.nodeFlags }
+  const options: WorkerOptions = { nodeFlags: config.nodeFlags, execPath: config.nodePath }
   const workers = await startAll([['net', 'server', options], ['net', 'client', options]])
   const [server, client] = workers
   try {
@@ -603,7 +643,7 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     date: new Date(started).toISOString(),
     mode: config.mode,
     config,
-    machine: machineInfo(),
+    machine: { ...machineInfo(), ...(config.nodePath != null ? { workerNode: nodeRuntime(config.nodePath) } : {}) },
     versions: versions(),
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     results

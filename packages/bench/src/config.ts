@@ -67,6 +67,11 @@ export interface BenchConfig {
    * `--initial-old-space-size=256` to see what the garbage collector's sizing costs; unset: none.
    */
   nodeFlags?: string[]
+  /**
+   * The Node.js binary of every worker process of both implementations (`--node PATH`), e.g. a newer
+   * release than the one running the harness; unset: the harness's own.
+   */
+  nodePath?: string
   /** Bytes of each raw `node:net` ceiling run. */
   netBytes: number
   /** Bytes encrypted and decrypted by each ChaCha20-Poly1305 ceiling run. */

@@ -2,8 +2,8 @@
  * @peerkit/bench: peerkit against js-libp2p on loopback TCP, side by side. The CLI is `run.js`
  * (`npm run bench`); this module exposes the harness for tests and scripts.
  */
-export { runBenchmarks, compare, machineInfo, quiesce, IMPLS } from './bench.js'
-export type { Pair, BenchResults, ResultRecord, MachineInfo, Better, ComparedImpl, Log } from './bench.js'
+export { runBenchmarks, compare, machineInfo, nodeRuntime, quiesce, IMPLS } from './bench.js'
+export type { Pair, BenchResults, ResultRecord, MachineInfo, NodeRuntime, Better, ComparedImpl, Log } from './bench.js'
 export { configFor, comboName, GROUPS } from './config.js'
 export type { BenchConfig, Combo, Group } from './config.js'
 export { markdownTable, writeResults, fmt } from './report.js'

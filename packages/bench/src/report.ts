@@ -33,7 +33,8 @@ function targetCell (r: ResultRecord): string {
 export function markdownTable (res: BenchResults): string {
   const lines = [
     `peerkit vs js-libp2p ${res.versions.libp2p ?? ''}, ${res.mode} run of ${res.date} (${res.durationSeconds} s)`,
-    `machine: ${res.machine.cpuModel}, ${res.machine.cpus} CPUs, ${res.machine.memoryGiB} GiB, ${res.machine.platform}, Linux ${res.machine.kernel}, Node.js ${res.machine.node}`,
+    `machine: ${res.machine.cpuModel}, ${res.machine.cpus} CPUs, ${res.machine.memoryGiB} GiB, ${res.machine.platform}, Linux ${res.machine.kernel}, Node.js ${res.machine.node}${res.machine.v8 != null ? ` (V8 ${res.machine.v8})` : ''}`,
+    ...(res.machine.workerNode != null ? [`every worker (both implementations) ran on Node.js ${res.machine.workerNode.version} (V8 ${res.machine.workerNode.v8}), ${res.machine.workerNode.path}`] : []),
     `median (min–max) of ${res.config.reps} alternating runs each (memory: ${res.config.memoryReps}); ↑ higher is better, ↓ lower is better; peerkit/js is the ratio of the medians, "paired" the median of the run-by-run ratios`,
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
     ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."]`
+ * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH]`
  *
  * Runs peerkit and js-libp2p side by side and writes `benchmarks/results/<date>.json` and `.md`.
  */
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { runBenchmarks } from './bench.js'
+import { nodeRuntime, runBenchmarks } from './bench.js'
 import { GROUPS, configFor } from './config.js'
 import { markdownTable, writeResults } from './report.js'
 import type { Group } from './config.js'
@@ -21,13 +21,14 @@ const { values } = parseArgs({
     'identify-delay': { type: 'string' },
     'noise-crypto': { type: 'string' },
     'node-flags': { type: 'string' },
+    node: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."]`)
+  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH]`)
   process.exit(0)
 }
 
@@ -76,6 +77,15 @@ if (values['node-flags'] != null) {
     usageError(`--node-flags takes Node.js/V8 flags such as "--initial-old-space-size=256"; got ${bad}`)
   }
   config.nodeFlags = flags
+}
+if (values.node != null) {
+  try {
+    const runtime = nodeRuntime(values.node)
+    config.nodePath = runtime.path
+    console.log(`workers run on Node.js ${runtime.version} (V8 ${runtime.v8}): ${runtime.path}`)
+  } catch (err) {
+    usageError(`--node takes the path of a Node.js binary: ${(err as Error).message}`)
+  }
 }
 if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
 

@@ -29,6 +29,8 @@ export interface WorkerOptions {
   noiseCrypto?: 'node' | 'libsodium'
   /** Extra Node.js/V8 flags of the worker process (both implementations alike). */
   nodeFlags?: string[]
+  /** The Node.js binary the worker runs on (both implementations alike). Default: this process's. */
+  execPath?: string
 }
 
 let nextWorker = 0
@@ -112,6 +114,7 @@ export class WorkerProcess {
     if (profileDir != null && profileDir !== '') execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${impl}-${role}-${process.pid}-${Date.now()}-${nextWorker++}.cpuprofile`)
     const child = fork(workerPath(impl), args, {
       execArgv,
+      ...(options.execPath != null ? { execPath: options.execPath } : {}),
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, DEBUG: '' }
     })

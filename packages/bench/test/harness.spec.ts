@@ -2,12 +2,12 @@ import assert from 'node:assert/strict'
 import { createCipheriv } from 'node:crypto'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, nodeRuntime, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -137,6 +137,36 @@ describe('bench harness', function () {
       }
     })
 
+    it('starts workers on the Node.js binary it is given, and reads that binary\'s release', async () => {
+      // A wrapper that notes its arguments, then runs this process's Node: a worker started through
+      // it leaves its script's path in the note, so the binary was the one given.
+      const dir = mkdtempSync(join(tmpdir(), 'peerkit-bench-node-'))
+      try {
+        const note = join(dir, 'args')
+        const wrapper = join(dir, 'node')
+        writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${note}'\nexec '${process.execPath}' "$@"\n`)
+        chmodSync(wrapper, 0o755)
+        assert.deepEqual(nodeRuntime(wrapper), { path: wrapper, version: process.version, v8: process.versions.v8 })
+        const w = await WorkerProcess.start('net', 'server', { execPath: wrapper, nodeFlags: ['--initial-old-space-size=64'] })
+        try {
+          assert.match(w.addr, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
+        } finally {
+          await w.stop()
+        }
+        const calls = readFileSync(note, 'utf8').trim().split('\n')
+        assert.ok(calls.some(c => c.includes('--initial-old-space-size=64') && /workers\/net\.js --role server/.test(c)), `wrapper calls: ${calls.join(' | ')}`)
+        // A binary that fails, or answers but not as Node.js does, is refused by name.
+        assert.throws(() => nodeRuntime('/bin/false'), (e: Error) => e instanceof TypeError && /^\/bin\/false does not run as Node\.js/.test(e.message))
+        const echo = join(dir, 'echo')
+        writeFileSync(echo, '#!/bin/sh\necho hello\n')
+        chmodSync(echo, 0o755)
+        assert.throws(() => nodeRuntime(echo), (e: Error) => e instanceof TypeError && e.message === `${echo} does not answer like Node.js: "hello"`)
+        assert.throws(() => nodeRuntime(join(dir, 'missing')), /does not run as Node\.js/)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    })
+
     it('decrypts and authenticates every message of the sealed-loopback ceiling, and refuses a forged one', async () => {
       const w = await WorkerProcess.start('net', 'server')
       try {
@@ -213,6 +243,16 @@ describe('bench harness', function () {
       const plain = machineInfo({ HOME: '/root' })
       assert.equal(plain.allocatorEnv, undefined)
       assert.doesNotMatch(markdownTable({ ...res, machine: plain }), /allocator environment/)
+    })
+
+    it('names the Node.js of the workers in the table when it is not the harness\'s', () => {
+      assert.equal(res.machine.v8, process.versions.v8)
+      assert.equal(res.machine.workerNode, undefined)
+      assert.doesNotMatch(markdownTable(res), /every worker \(both implementations\) ran on/)
+      const machine = { ...res.machine, workerNode: { path: '/opt/node-26/bin/node', version: 'v26.10.0', v8: '14.6.202.34-node.34' } }
+      const table = markdownTable({ ...res, machine })
+      assert.match(table, new RegExp(`^machine: .*, Node\\.js ${process.version.replace(/\./g, '\\.')} \\(V8 `, 'm'))
+      assert.match(table, /^every worker \(both implementations\) ran on Node\.js v26\.10\.0 \(V8 14\.6\.202\.34-node\.34\), \/opt\/node-26\/bin\/node$/m)
     })
 
     it('measures throughput and CPU per GiB of both implementations', () => {
