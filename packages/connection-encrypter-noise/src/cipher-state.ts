@@ -11,6 +11,8 @@ const CIPHER_OPTIONS = { authTagLength: TAG_BYTES } as const
 const MAX_UINT32 = 0xffffffff
 const KEY_BYTES = 32
 const NONCE_BYTES = 12
+/** The key followed by the nonce. */
+const MATERIAL_BYTES = KEY_BYTES + NONCE_BYTES
 
 /** A ciphertext and its authentication tag, as produced by node's AEAD API. */
 export interface SealedMessage {
@@ -51,10 +53,10 @@ export interface MessageOpener {
  */
 export class CipherState {
   // The key (bytes 0–31) and the nonce (32–43) in one small buffer: a connection holds two
-  // CipherStates for as long as it lives, and the views node's cipher setup takes are made per
-  // message instead (two small objects against a cipher setup of several µs). A raw key costs that
-  // setup no more than a KeyObject does.
-  readonly #material = Buffer.alloc(KEY_BYTES + NONCE_BYTES)
+  // CipherStates for as long as it lives (both in one allocation, see `pair`), and the views node's
+  // cipher setup takes are made per message instead (two small objects against a cipher setup of
+  // several µs). A raw key costs that setup no more than a KeyObject does.
+  readonly #material: Buffer
   #hasKey = false
   // n as two unsigned 32-bit halves: exact over the whole 64-bit range, no BigInt on the hot path.
   #nLow = 0
@@ -64,10 +66,26 @@ export class CipherState {
   /**
    * @param key - the 32-byte key, or none yet
    * @param crypto - the backend whose small-message path to use, if it has one (default: the default backend)
+   * @param material - the 44 bytes that hold the key and the nonce, zeroed here (default: a new buffer)
+   * @throws {InvalidParametersError} if `material` is not 44 bytes or `key` not 32
    */
-  constructor (key?: Uint8Array, crypto: NoiseCrypto = defaultNoiseCrypto) {
+  constructor (key?: Uint8Array, crypto: NoiseCrypto = defaultNoiseCrypto, material: Buffer = Buffer.alloc(MATERIAL_BYTES)) {
+    if (material.byteLength !== MATERIAL_BYTES) throw new InvalidParametersError(`A CipherState's key and nonce take ${MATERIAL_BYTES} bytes, got ${material.byteLength}`)
+    this.#material = material.fill(0)
     this.#small = crypto.smallMessageAead
     if (key != null) this.initializeKey(key)
+  }
+
+  /**
+   * The two transport states of a connection, their keys and nonces in one allocation: they live
+   * as long as the connection does, and one small buffer costs less than two.
+   */
+  static pair (k1: Uint8Array, k2: Uint8Array, crypto: NoiseCrypto = defaultNoiseCrypto): [CipherState, CipherState] {
+    const material = Buffer.alloc(2 * MATERIAL_BYTES)
+    return [
+      new CipherState(k1, crypto, material.subarray(0, MATERIAL_BYTES)),
+      new CipherState(k2, crypto, material.subarray(MATERIAL_BYTES))
+    ]
   }
 
   /** Sets the 32-byte key and resets the counter to zero (Noise `InitializeKey`). */

@@ -64,7 +64,7 @@ export class SymmetricState {
   /** Noise `Split`: the two transport cipher states (initiator-to-responder first). */
   split (): [CipherState, CipherState] {
     const [k1, k2] = hkdf2(this.#ck, EMPTY)
-    return [new CipherState(k1, this.#crypto), new CipherState(k2, this.#crypto)]
+    return CipherState.pair(k1, k2, this.#crypto)
   }
 }
 

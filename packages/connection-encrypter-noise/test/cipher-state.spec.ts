@@ -66,6 +66,27 @@ function cipherStateTests (backend: NoiseCrypto): void {
     assert.equal(new TextDecoder().decode(out), RFC_A_5.plaintext)
   })
 
+  it('pairs two states in one buffer, each with its own key and nonce, as separate states would be', () => {
+    const k1 = fromHex(RFC_A_5.key)
+    const k2 = randomBytes(32)
+    const [c1, c2] = CipherState.pair(k1, k2, backend)
+    const [r1, r2] = [new CipherState(k1, backend), new CipherState(k2, backend)]
+    // Interleaved use: advancing one state's nonce must not touch the other's key or nonce.
+    for (let i = 0; i < 3; i++) {
+      const m1 = c1.encryptWithAd(new Uint8Array(0), text(`one ${i}`))
+      assert.equal(new TextDecoder().decode(r1.decryptWithAd(new Uint8Array(0), m1)), `one ${i}`)
+    }
+    const m2 = c2.encryptWithAd(new Uint8Array(0), text('two'))
+    assert.equal(new TextDecoder().decode(r2.decryptWithAd(new Uint8Array(0), m2)), 'two')
+    assert.equal(c1.nonce, 3n)
+    assert.equal(c2.nonce, 1n)
+    // c1 at nonce 3 gives RFC 8439 A.5's ciphertext once moved to its counter: same key bytes.
+    c1.setNonce(RFC_A_5.counter)
+    assert.equal(toHex(c1.encryptWithAd(fromHex(RFC_A_5.aad), text(RFC_A_5.plaintext))), RFC_A_5.ciphertext + RFC_A_5.tag)
+    assert.equal(c2.nonce, 1n)
+    assert.throws(() => new CipherState(k1, backend, Buffer.alloc(43)), { name: 'InvalidParametersError' })
+  })
+
   it('decrypts a ciphertext split into pieces without joining them', () => {
     const key = fromHex(RFC_A_5.key)
     const sender = new CipherState(key, backend)

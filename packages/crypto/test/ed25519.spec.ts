@@ -80,6 +80,20 @@ describe('Ed25519', () => {
     assert.ok(pub.equals(key.publicKey))
   })
 
+  it('keeps its identity multihash and its key bytes in one allocation, equal to the encoded ones', () => {
+    // identity (00), length 36 (24), then the key protobuf: Type Ed25519 (08 01), Data of 32 bytes (12 20).
+    const raw = fromHex('1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e')
+    const key = new Ed25519PublicKey(raw)
+    const multihash = key.toMultihash()
+    assert.equal(toHex(multihash.bytes), '0024080112201ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e')
+    assert.equal(multihash.code, 0x00)
+    assert.deepEqual(multihash.digest, key.toProtobuf())
+    assert.deepEqual(key.raw, raw)
+    assert.equal(multihash.bytes.buffer, key.raw.buffer)
+    assert.equal(key.raw.buffer.byteLength, 38)
+    assert.equal(key.toMultihash(), multihash)
+  })
+
   describe('the legacy 96-byte private key', () => {
     it('is accepted when both public key copies agree, and re-encoded in the 64-byte form', async () => {
       const key = await generateKeyPair('Ed25519')

@@ -128,6 +128,26 @@ export interface Identify extends Startable, TypedEventTarget<IdentifyEvents & R
 
 const textEncoder = new TextEncoder()
 
+/**
+ * The given string values as UTF-8 metadata entries (absent ones left out), all of them views of
+ * one allocation: the peer store keeps them for as long as it keeps the peer, and one small
+ * buffer per peer costs less than one per value.
+ */
+function encodeMetadata (entries: Array<[string, string | undefined]>): Map<string, Uint8Array> {
+  const present = entries.filter((e): e is [string, string] => e[1] != null)
+  const sizes = present.map(([, value]) => Buffer.byteLength(value, 'utf8'))
+  const bytes = new Uint8Array(sizes.reduce((sum, n) => sum + n, 0))
+  const metadata = new Map<string, Uint8Array>()
+  let offset = 0
+  present.forEach(([key, value], i) => {
+    const view = bytes.subarray(offset, offset + sizes[i])
+    textEncoder.encodeInto(value, view)
+    metadata.set(key, view)
+    offset += sizes[i]
+  })
+  return metadata
+}
+
 /** Implementation of {@link Identify}. */
 export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<string, unknown>> implements Identify {
   readonly #components: IdentifyComponents
@@ -375,9 +395,7 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
       data.addresses = listenAddrs.map(multiaddr => ({ multiaddr, isCertified: false }))
     }
     if (publicKey != null) data.publicKey = publicKey
-    const metadata = new Map<string, Uint8Array>()
-    if (message.agentVersion != null) metadata.set('AgentVersion', textEncoder.encode(message.agentVersion))
-    if (message.protocolVersion != null) metadata.set('ProtocolVersion', textEncoder.encode(message.protocolVersion))
+    const metadata = encodeMetadata([['AgentVersion', message.agentVersion], ['ProtocolVersion', message.protocolVersion]])
     if (metadata.size > 0) data.metadata = metadata
 
     const { peerStore, swarm } = this.#components
@@ -483,7 +501,10 @@ export class DefaultIdentify extends TypedEventEmitter<IdentifyEvents & Record<s
   #ownMessage (connection: Connection): IdentifyMessage {
     const { swarm, privateKey } = this.#components
     const addrs = swarm.getMultiaddrs().map(a => a.decapsulateCode(CODE_P2P))
-    const observed = connection.remoteAddr.decapsulateCode(CODE_P2P)
+    // Encoded from a copy: a multiaddr keeps each component's bytes on the component objects once
+    // asked for its bytes, and the connection's address shares those objects, so encoding it
+    // directly would hold two more byte arrays for the connection's lifetime.
+    const observed = multiaddr(connection.remoteAddr).decapsulateCode(CODE_P2P)
     return {
       protocolVersion: this.#protocolVersion,
       agentVersion: this.#agentVersion,

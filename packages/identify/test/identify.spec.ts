@@ -310,6 +310,40 @@ describe('identify', () => {
       assert.equal(a.swarm.getConnections(liar.peerId)[0].status, 'open')
     })
 
+    it('stores multi-byte agent and protocol versions exactly, both as views of one buffer', async () => {
+      const a = await node()
+      const liar = await node(false)
+      await liar.swarm.dial(a.swarm.getMultiaddrs()[0])
+      const pushed = nextIdentify(a, r => r.push)
+      const agentVersion = 'agent/ünïcødé/日本/🚀'
+      const protocolVersion = 'ipfs/0.1.0 ✓'
+      await sendRaw(liar, a, IDENTIFY_PUSH_PROTOCOL, lp(IdentifyMessage.encode(honestMessage(liar, { agentVersion, protocolVersion }))))
+      await pushed
+      const stored = await a.peerStore.get(liar.peerId)
+      const agent = stored.metadata.get('AgentVersion')
+      const proto = stored.metadata.get('ProtocolVersion')
+      assert.ok(agent != null && proto != null)
+      assert.deepEqual(agent, new TextEncoder().encode(agentVersion))
+      assert.deepEqual(proto, new TextEncoder().encode(protocolVersion))
+      assert.equal(agent.buffer, proto.buffer)
+      assert.equal(agent.buffer.byteLength, agent.byteLength + proto.byteLength)
+    })
+
+    it('answers with the observed address without caching encoded bytes on the connection\'s address', async () => {
+      const a = await node()
+      const b = await node()
+      const aLearned = nextIdentify(a)
+      const bLearned = nextIdentify(b)
+      await a.swarm.dial(b.swarm.getMultiaddrs()[0])
+      const [ofB] = await Promise.all([aLearned, bLearned])
+      // b answered a's identify over its inbound connection and told a the address it saw.
+      const inbound = b.swarm.getConnections(a.peerId)[0]
+      assert.equal(ofB.observedAddr?.toString(), inbound.remoteAddr.toString())
+      assert.match(inbound.remoteAddr.toString(), /^\/ip4\/127\.0\.0\.1\/tcp\/\d+$/)
+      // Encoding it left the components of the connection's own address as they were.
+      assert.deepEqual(inbound.remoteAddr.getComponents().map(c => c.bytes), [undefined, undefined])
+    })
+
     it('a push with only some fields leaves the others as they were', async () => {
       const a = await node()
       const liar = await node(false)

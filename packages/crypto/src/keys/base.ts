@@ -59,10 +59,19 @@ export abstract class AbstractPublicKey<T extends KeyType> {
     return encodeKeyProtobuf('public', this.type, this.raw)
   }
 
+  /**
+   * The identity multihash of this key, when the key keeps one around `raw` (the same bytes, in the
+   * same allocation); `undefined` when it has to be encoded.
+   */
+  protected inlineMultihash (): Uint8Array | undefined {
+    return undefined
+  }
+
   /** The PeerId multihash of this key: identity for encodings of at most 42 bytes, sha2-256 otherwise. */
   toMultihash (): PeerIdMultihash {
     if (this.#multihash == null) {
-      this.#multihash = multihashOfPublicKeyProtobuf(this.toProtobuf())
+      const inline = this.inlineMultihash()
+      this.#multihash = inline != null ? Digest.decode(inline) as PeerIdMultihash : multihashOfPublicKeyProtobuf(this.toProtobuf())
     }
     return this.#multihash
   }
