@@ -50,8 +50,10 @@ export abstract class AbstractPublicKey<T extends KeyType> {
   #cid?: PeerIdCID
   #string?: string
 
-  protected constructor (raw: Uint8Array) {
+  /** @param multihash - the key's PeerId multihash when the subclass has it already (else made on first use) */
+  protected constructor (raw: Uint8Array, multihash?: PeerIdMultihash) {
     this.raw = raw
+    this.#multihash = multihash
   }
 
   /** The deterministic protobuf encoding of this key (a fresh array on each call). */
@@ -59,19 +61,10 @@ export abstract class AbstractPublicKey<T extends KeyType> {
     return encodeKeyProtobuf('public', this.type, this.raw)
   }
 
-  /**
-   * The identity multihash of this key, when the key keeps one around `raw` (the same bytes, in the
-   * same allocation); `undefined` when it has to be encoded.
-   */
-  protected inlineMultihash (): Uint8Array | undefined {
-    return undefined
-  }
-
   /** The PeerId multihash of this key: identity for encodings of at most 42 bytes, sha2-256 otherwise. */
   toMultihash (): PeerIdMultihash {
     if (this.#multihash == null) {
-      const inline = this.inlineMultihash()
-      this.#multihash = inline != null ? Digest.decode(inline) as PeerIdMultihash : multihashOfPublicKeyProtobuf(this.toProtobuf())
+      this.#multihash = multihashOfPublicKeyProtobuf(this.toProtobuf())
     }
     return this.#multihash
   }

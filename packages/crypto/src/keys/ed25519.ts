@@ -7,17 +7,13 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto'
 import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
 import { asBuffer, concatBytes, contiguous, describe, equalBytes, toUint8Array } from '../util.js'
-import { AbstractPublicKey, privateKeyEquals } from './base.js'
+import { encodeKeyProtobuf } from '../key-protobuf.js'
+import { AbstractPublicKey, multihashOfPublicKeyProtobuf, privateKeyEquals } from './base.js'
 import type { Ed25519PrivateKey as Ed25519PrivateKeyInterface, Ed25519PublicKey as Ed25519PublicKeyInterface, PrivateKey, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
 /** Length of an Ed25519 public key. */
 export const ED25519_PUBLIC_KEY_LENGTH = 32
-/**
- * The identity multihash of an Ed25519 public key, up to the key: code 0x00, length 36, then the
- * protobuf `PublicKey` fields `Type = 1` (Ed25519) and `Data` of 32 bytes.
- */
-const IDENTITY_PREFIX = Uint8Array.of(0x00, 0x24, 0x08, 0x01, 0x12, 0x20)
 /** Length of an Ed25519 seed (the secret half of the private key encoding). */
 export const ED25519_SEED_LENGTH = 32
 /** Length of the Ed25519 private key encoding (`seed | public`). */
@@ -62,21 +58,15 @@ export class Ed25519PublicKey extends AbstractPublicKey<'Ed25519'> implements Ed
   /**
    * Wraps 32 public key bytes (copied). Throws `InvalidKeyError` for any other length.
    *
-   * The copy is the tail of the key's identity multihash (`00 24`, then the key protobuf
-   * `08 01 12 20` and the key), so a peer's key and its PeerId share one small allocation.
+   * The copy is the tail of the key's identity multihash (the key protobuf, whose last field is
+   * the key, under `00 24`), made here: a peer's key and its PeerId share one small allocation.
    */
   constructor (raw: Uint8Array) {
     if (!(raw instanceof Uint8Array) || raw.byteLength !== ED25519_PUBLIC_KEY_LENGTH) {
       throw new InvalidKeyError(`Ed25519 public key must be ${ED25519_PUBLIC_KEY_LENGTH} bytes, got ${raw instanceof Uint8Array ? raw.byteLength : typeof raw}`)
     }
-    const multihash = new Uint8Array(IDENTITY_PREFIX.byteLength + ED25519_PUBLIC_KEY_LENGTH)
-    multihash.set(IDENTITY_PREFIX, 0)
-    multihash.set(raw, IDENTITY_PREFIX.byteLength)
-    super(multihash.subarray(IDENTITY_PREFIX.byteLength))
-  }
-
-  protected override inlineMultihash (): Uint8Array {
-    return new Uint8Array(this.raw.buffer, this.raw.byteOffset - IDENTITY_PREFIX.byteLength, IDENTITY_PREFIX.byteLength + ED25519_PUBLIC_KEY_LENGTH)
+    const multihash = multihashOfPublicKeyProtobuf(encodeKeyProtobuf('public', 'Ed25519', raw))
+    super(multihash.bytes.subarray(multihash.bytes.byteLength - ED25519_PUBLIC_KEY_LENGTH), multihash)
   }
 
   /**
