@@ -3,6 +3,7 @@
  * 65535 bytes after the length (so at most 65519 bytes of plaintext per message).
  */
 import { InvalidMessageError, InvalidParametersError, UnexpectedEOFError } from '@peerkit/interfaces'
+import { freeBuffer } from '@peerkit/utils'
 import { Uint8ArrayList, isUint8ArrayList } from 'uint8arraylist'
 import { LENGTH_PREFIX_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './constants.js'
 import type { CipherState, MessageOpener } from './cipher-state.js'
@@ -22,9 +23,11 @@ const FRAME_OVERHEAD = LENGTH_PREFIX_BYTES + TAG_BYTES
  * transport in one write. Returns `undefined` for an empty chunk.
  *
  * Ciphertexts are not copied: large messages are returned as a list of their pieces (the length
- * prefixes and tags share one small buffer).
+ * prefixes and tags share one small buffer). Each ciphertext buffer the cipher allocated for them
+ * is pushed onto `owned`, when given: nothing else references those, so whoever writes the frames
+ * may free them once written (`freeBuffer`).
  */
-export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
+export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList, owned?: Uint8Array[]): Uint8Array | Uint8ArrayList | undefined {
   const length = chunk.byteLength
   if (length === 0) return undefined
   if (length <= CONTIGUOUS_FRAME_BYTES) {
@@ -47,6 +50,10 @@ export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8Arra
     if (i === 0) out.append(meta.subarray(0, LENGTH_PREFIX_BYTES))
     const { ciphertext, tag } = cipher.seal(plaintextRange(chunk, start, end))
     out.append(ciphertext)
+    if (owned != null) {
+      if (ciphertext instanceof Uint8Array) owned.push(ciphertext)
+      else for (const piece of ciphertext) owned.push(piece)
+    }
     metaOffset += LENGTH_PREFIX_BYTES
     meta.set(tag, metaOffset)
     const pieceStart = metaOffset
@@ -491,9 +498,25 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     this.#raw.attach(this)
   }
 
-  write (data: Uint8Array | Uint8ArrayList): boolean {
-    const frames = encryptChunk(this.#send, data)
-    return frames == null ? true : this.#raw.write(frames)
+  /**
+   * Encrypts `data` and writes it. The plaintext is not referenced once this returns, so a
+   * `release` is called before that. The ciphertexts of large messages are handed to the raw
+   * channel to give back once written, and are then freed at once (`freeBuffer`): otherwise each
+   * 64 KiB message of a bulk transfer leaves a buffer for the collector, and V8 counts those
+   * against the old generation's limit until its next full collection.
+   */
+  write (data: Uint8Array | Uint8ArrayList, release?: () => void): boolean {
+    if (data.byteLength <= CONTIGUOUS_FRAME_BYTES) {
+      // One frame in a buffer of its own size, often a slice of node's pool: nothing to free.
+      const frame = encryptChunk(this.#send, data)
+      release?.()
+      return frame == null ? true : this.#raw.write(frame)
+    }
+    const owned: Uint8Array[] = []
+    const frames = encryptChunk(this.#send, data, owned)
+    release?.()
+    if (frames == null) return true
+    return this.#raw.write(frames, () => { freeBuffers(owned) })
   }
 
   async end (): Promise<void> {
@@ -534,6 +557,11 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     // Writing goes on after the remote ended its side.
     this.#receiver?.onDrain()
   }
+}
+
+/** Frees each of `buffers` (see `freeBuffer`: those not spanning a whole `ArrayBuffer` are left alone). */
+function freeBuffers (buffers: Uint8Array[]): void {
+  for (let i = 0; i < buffers.length; i++) freeBuffer(buffers[i])
 }
 
 /** The decrypting source of an encrypted connection (see `DecryptingSource`). */

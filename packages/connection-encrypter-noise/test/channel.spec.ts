@@ -67,6 +67,52 @@ describe('NoiseByteChannel', () => {
     assert.deepEqual(r2.events, ['end'])
   })
 
+  it('hands its ciphertexts to the raw channel to give back once written, frees them then, and leaves everything else alone', () => {
+    const writes: Array<{ data: Uint8Array | Uint8ArrayList, release?: () => void }> = []
+    const raw: ByteChannel = {
+      attach: () => {},
+      write: (data, release) => { writes.push({ data, release }); return true },
+      end: async () => {}
+    }
+    const sender = new NoiseByteChannel(raw, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    sender.attach(recorder())
+    const plaintext = randomBytes(3 * 65_519 + 10)
+    const original = Buffer.from(plaintext)
+    let inputReleased = 0
+    assert.equal(sender.write(plaintext, () => { inputReleased++ }), true)
+    // The plaintext is encrypted within the call: it is the caller's again before write returns.
+    assert.equal(inputReleased, 1)
+    assert.equal(writes.length, 1)
+    const { data, release } = writes[0]
+    assert.ok(release != null, 'a large write hands the raw channel a release')
+    const pieces = [...(data instanceof Uint8Array ? [data] : data)]
+    const wire = Buffer.concat(pieces)
+    // Until released, every piece is intact: the receiver gets the plaintext back.
+    const raw2 = rawChannel()
+    const receiverSide = new NoiseByteChannel(raw2.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    const r2 = recorder()
+    receiverSide.attach(r2)
+    raw2.receiver().onData(wire)
+    assert.deepEqual(Buffer.from(r2.data.subarray()), original)
+
+    release()
+    const ciphertexts = pieces.filter(p => p.byteLength === 0)
+    // Four messages, so four ciphertexts (the three full ones, and the 10-byte one which is
+    // below the size worth freeing and stays); the prefixes and tags are slices of one small buffer.
+    assert.equal(ciphertexts.length, 3, 'the three full-size ciphertexts were freed')
+    const kept = pieces.filter(p => p.byteLength > 0)
+    assert.ok(kept.every(p => p.byteLength < 100), `only small pieces stay: ${kept.map(p => p.byteLength).join(', ')}`)
+    // The caller's plaintext is untouched.
+    assert.deepEqual(Buffer.from(plaintext), original)
+
+    // A small write is one frame in a buffer of its own size: nothing for the raw channel to give back.
+    let smallReleased = 0
+    sender.write(randomBytes(100), () => { smallReleased++ })
+    assert.equal(smallReleased, 1)
+    assert.equal(writes.length, 2)
+    assert.equal(writes[1].release, undefined)
+  })
+
   it('takes transient data: each chunk may be a view of one reused buffer, overwritten after each call', () => {
     const raw = rawChannel()
     const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))

@@ -60,8 +60,16 @@ export interface ByteChannel {
    * Writes bytes in order. Returns `false` when the channel's buffer is over its high-water mark:
    * the writer should wait for `onDrain` (the bytes were taken regardless). Writes after the
    * connection failed are dropped (the receiver hears of the failure).
+   *
+   * `release`, when given, says the writer owns the bytes of `data` and wants them back: the
+   * channel calls it once it no longer reads them (they were copied to the operating system, or
+   * dropped because the connection failed), possibly before `write` returns, and the writer may
+   * then reuse or free them (e.g. a Noise layer frees each ciphertext as soon as the socket has
+   * written it, instead of leaving it to the garbage collector). A channel that cannot tell when
+   * that is, or passes the bytes on to something that keeps them, never calls it; none calls it
+   * more than once.
    */
-  write(data: Uint8Array | Uint8ArrayList): boolean
+  write(data: Uint8Array | Uint8ArrayList, release?: () => void): boolean
   /**
    * Ends our side once everything written has been handed to the network. Resolves then, or when
    * the connection was closed locally meanwhile; rejects if it fails first.

@@ -361,7 +361,7 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     readonly #conn: TCPMultiaddrConnection
     constructor (conn: TCPMultiaddrConnection) { this.#conn = conn }
     attach (receiver: ByteChannelReceiver): void { this.#conn.#attach(receiver) }
-    write (data: Uint8Array | Uint8ArrayList): boolean { return this.#conn.#channelWrite(data) }
+    write (data: Uint8Array | Uint8ArrayList, release?: () => void): boolean { return this.#conn.#channelWrite(data, release) }
     async end (): Promise<void> { return this.#conn.#channelEnd() }
   }
 
@@ -397,10 +397,10 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     }
   }
 
-  #channelWrite (data: Uint8Array | Uint8ArrayList): boolean {
+  #channelWrite (data: Uint8Array | Uint8ArrayList, release?: () => void): boolean {
     // A failed or ending connection drops the bytes; its receiver hears of the failure.
     if (this.#error != null || this.#socket.destroyed || this.#socket.writableEnded) return true
-    return this.#write(data)
+    return this.#write(data, release)
   }
 
   async #channelEnd (): Promise<void> {
@@ -593,10 +593,16 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     }
   }
 
-  /** Writes one chunk; returns false when the socket asks us to wait for `drain`. */
-  #write (chunk: Uint8Array | Uint8ArrayList): boolean {
+  /**
+   * Writes one chunk; returns false when the socket asks us to wait for `drain`. `release` is
+   * called once the socket is done with every byte of the chunk: node calls a write's callback
+   * after libuv has written it (or, on failure, after libuv has let go of it, or without ever
+   * having handed it over), and in the order of the writes.
+   */
+  #write (chunk: Uint8Array | Uint8ArrayList, release?: () => void): boolean {
     if (chunk instanceof Uint8Array) {
-      return chunk.byteLength === 0 || this.#socket.write(chunk)
+      if (chunk.byteLength === 0) return true
+      return release == null ? this.#socket.write(chunk) : this.#socket.write(chunk, release)
     }
     if (!isUint8ArrayList(chunk)) {
       const err = new InvalidParametersError(`The sink of connection ${this.#name} was given a ${typeof chunk}, expected Uint8Array or Uint8ArrayList`)
@@ -605,11 +611,16 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     }
     // Hand every part to the socket in one writev, without concatenating.
     let ok = true
+    let last: Uint8Array | undefined
     this.#socket.cork()
     try {
       for (const buf of chunk) {
-        if (buf.byteLength > 0) ok = this.#socket.write(buf)
+        if (buf.byteLength === 0) continue
+        // Each piece goes out one behind: the last one carries `release`.
+        if (last != null) ok = this.#socket.write(last)
+        last = buf
       }
+      if (last != null) ok = release == null ? this.#socket.write(last) : this.#socket.write(last, release)
     } finally {
       this.#socket.uncork()
     }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import { multiaddr } from '@multiformats/multiaddr'
 import { StreamStateError } from '@peerkit/interfaces'
@@ -100,6 +101,54 @@ describe('TCP connection byte channel', () => {
     slow.peer.resume()
     await ending
     assert.equal(slow.client.writableLength, 0)
+  })
+
+  it('write(data, release) calls release once, only after the socket has written every byte of data', async () => {
+    const { conn, client, peer } = await setup()
+    const channel = claim(conn)
+    channel.attach(recorder())
+    peer.pause()
+    // More than the kernel's buffers on both ends take: the socket keeps the rest until the peer reads.
+    const big = randomBytes(32 * 1024 * 1024)
+    const pieces = [randomBytes(100), randomBytes(5 * 1024 * 1024), randomBytes(1000)]
+    const released: string[] = []
+    channel.write(big, () => { released.push('big') })
+    channel.write(new Uint8ArrayList(...pieces), () => { released.push('list') })
+    await delay(50)
+    assert.ok(client.writableLength > 0, 'bytes still wait in the socket')
+    assert.deepEqual(released, [], 'nothing is released while the socket still holds it')
+
+    const received: Buffer[] = []
+    peer.on('data', (b: Buffer) => received.push(b))
+    peer.resume()
+    await waitFor(() => released.length === 2)
+    // In the order of the writes, once each; the peer got every byte.
+    assert.deepEqual(released, ['big', 'list'])
+    const expected = Buffer.concat([big, ...pieces])
+    await waitFor(() => received.reduce((n, b) => n + b.byteLength, 0) >= expected.byteLength)
+    assert.ok(Buffer.concat(received).equals(expected))
+    await delay(20)
+    assert.deepEqual(released, ['big', 'list'])
+  })
+
+  it('write(data, release) on a connection destroyed with the bytes unsent: released once, never twice; a write after that is dropped', async () => {
+    const { conn, client, peer } = await setup()
+    const channel = claim(conn)
+    const r = recorder()
+    channel.attach(r)
+    peer.pause()
+    let released = 0
+    channel.write(randomBytes(32 * 1024 * 1024), () => { released++ })
+    await delay(20)
+    assert.equal(released, 0)
+    client.destroy()
+    await waitFor(() => released === 1)
+    let late = 0
+    assert.equal(channel.write(randomBytes(8192), () => { late++ }), true, 'dropped, not refused')
+    await delay(50)
+    assert.equal(released, 1)
+    assert.equal(late, 0, 'bytes that were never handed to the socket are simply the writer\'s again')
+    assert.equal(r.events.length, 1, 'the receiver heard of the end once')
   })
 
   it('a claimed connection refuses its duplex: source and sink fail with StreamStateError', async () => {
