@@ -63,11 +63,12 @@ export interface ByteChannel {
    *
    * `release`, when given, says the writer owns the bytes of `data` and wants them back: the
    * channel calls it once it no longer reads them (they were copied to the operating system, or
-   * dropped because the connection failed), possibly before `write` returns, and the writer may
-   * then reuse or free them (e.g. a Noise layer frees each ciphertext as soon as the socket has
-   * written it, instead of leaving it to the garbage collector). A channel that cannot tell when
-   * that is, or passes the bytes on to something that keeps them, never calls it; none calls it
-   * more than once.
+   * the write failed after it took them), possibly before `write` returns, and the writer may then
+   * reuse or free them (e.g. a Noise layer frees each ciphertext as soon as the socket has written
+   * it, instead of leaving it to the garbage collector). A channel may also never call it: one
+   * that cannot tell when that is, that passes the bytes on to something that keeps them, or that
+   * drops the write (the bytes are then simply left to the garbage collector). None calls it more
+   * than once.
    */
   write(data: Uint8Array | Uint8ArrayList, release?: () => void): boolean
   /**
