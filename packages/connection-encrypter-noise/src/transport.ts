@@ -23,11 +23,12 @@ const FRAME_OVERHEAD = LENGTH_PREFIX_BYTES + TAG_BYTES
  * transport in one write. Returns `undefined` for an empty chunk.
  *
  * Ciphertexts are not copied: large messages are returned as a list of their pieces (the length
- * prefixes and tags share one small buffer). Each ciphertext buffer the cipher allocated for them
- * is pushed onto `owned`, when given: nothing else references those, so whoever writes the frames
- * may free them once written (`freeBuffer`).
+ * prefixes and tags share one small buffer). The pieces of such a list that span a whole
+ * `ArrayBuffer` are the ciphertexts the cipher made for this chunk and nothing else references
+ * them, so whoever writes the list may free them once written (`freeBuffer` leaves every other
+ * piece alone).
  */
-export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList, owned?: Uint8Array[]): Uint8Array | Uint8ArrayList | undefined {
+export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
   const length = chunk.byteLength
   if (length === 0) return undefined
   if (length <= CONTIGUOUS_FRAME_BYTES) {
@@ -50,10 +51,6 @@ export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8Arra
     if (i === 0) out.append(meta.subarray(0, LENGTH_PREFIX_BYTES))
     const { ciphertext, tag } = cipher.seal(plaintextRange(chunk, start, end))
     out.append(ciphertext)
-    if (owned != null) {
-      if (ciphertext instanceof Uint8Array) owned.push(ciphertext)
-      else for (const piece of ciphertext) owned.push(piece)
-    }
     metaOffset += LENGTH_PREFIX_BYTES
     meta.set(tag, metaOffset)
     const pieceStart = metaOffset
@@ -506,17 +503,12 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
    * against the old generation's limit until its next full collection.
    */
   write (data: Uint8Array | Uint8ArrayList, release?: () => void): boolean {
-    if (data.byteLength <= CONTIGUOUS_FRAME_BYTES) {
-      // One frame in a buffer of its own size, often a slice of node's pool: nothing to free.
-      const frame = encryptChunk(this.#send, data)
-      release?.()
-      return frame == null ? true : this.#raw.write(frame)
-    }
-    const owned: Uint8Array[] = []
-    const frames = encryptChunk(this.#send, data, owned)
+    const frames = encryptChunk(this.#send, data)
     release?.()
     if (frames == null) return true
-    return this.#raw.write(frames, () => { freeBuffers(owned) })
+    // A small chunk is one frame in a buffer of its own size, often a slice of node's pool: nothing to free.
+    if (frames instanceof Uint8Array) return this.#raw.write(frames)
+    return this.#raw.write(frames, () => { freePieces(frames) })
   }
 
   async end (): Promise<void> {
@@ -559,9 +551,9 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
   }
 }
 
-/** Frees each of `buffers` (see `freeBuffer`: those not spanning a whole `ArrayBuffer` are left alone). */
-function freeBuffers (buffers: Uint8Array[]): void {
-  for (let i = 0; i < buffers.length; i++) freeBuffer(buffers[i])
+/** Frees the ciphertexts among `frames` (see `encryptChunk`; `freeBuffer` leaves the other pieces alone). */
+function freePieces (frames: Uint8ArrayList): void {
+  for (const piece of frames) freeBuffer(piece)
 }
 
 /** The decrypting source of an encrypted connection (see `DecryptingSource`). */
