@@ -526,7 +526,15 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
       this.onError(err instanceof Error ? err : new Error(String(err)))
       return
     }
-    if (plaintext != null) this.#receiver?.onData(plaintext)
+    const receiver = this.#receiver
+    if (plaintext == null || receiver == null) return
+    receiver.onData(plaintext)
+    // A receiver that takes transient data has copied what it keeps: the plaintext is the cipher's
+    // output, this channel's own, and is freed now rather than at the next collection.
+    if (receiver.transientData === true) {
+      if (plaintext instanceof Uint8Array) freeBuffer(plaintext)
+      else freePieces(plaintext)
+    }
   }
 
   onEnd (): void {
@@ -551,9 +559,12 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
   }
 }
 
-/** Frees the ciphertexts among `frames` (see `encryptChunk`; `freeBuffer` leaves the other pieces alone). */
-function freePieces (frames: Uint8ArrayList): void {
-  for (const piece of frames) freeBuffer(piece)
+/**
+ * Frees the pieces of `list` that span a whole `ArrayBuffer`: the ciphertexts of a frame list (see
+ * `encryptChunk`; `freeBuffer` leaves the other pieces alone), or the plaintexts of messages decrypted.
+ */
+function freePieces (list: Uint8ArrayList): void {
+  for (const piece of list) freeBuffer(piece)
 }
 
 /** The decrypting source of an encrypted connection (see `DecryptingSource`). */

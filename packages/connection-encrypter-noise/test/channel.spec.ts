@@ -138,6 +138,48 @@ describe('NoiseByteChannel', () => {
     assert.deepEqual(Buffer.from(r2.data.subarray()), plaintext)
   })
 
+  it('frees the plaintext it delivered once a receiver that takes transient data returns, and only then', () => {
+    const raw = rawChannel()
+    const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+    sender.attach(recorder())
+    const plaintext = randomBytes(200_000)
+    sender.write(plaintext)
+    const wire = raw.written.subarray()
+
+    for (const transient of [false, true]) {
+      const raw2 = rawChannel()
+      const receiverSide = new NoiseByteChannel(raw2.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+      // The receiver copies what it is given (as a muxer with ownedChunks does) and keeps the originals to look at later.
+      const given: Array<{ piece: Uint8Array, length: number, whole: boolean }> = []
+      const copies = new Uint8ArrayList()
+      receiverSide.attach({
+        transientData: transient,
+        onData: (d) => {
+          for (const piece of d instanceof Uint8Array ? [d] : d) {
+            given.push({ piece, length: piece.byteLength, whole: piece.byteOffset === 0 && piece.buffer.byteLength === piece.byteLength })
+            copies.append(new Uint8Array(piece))
+          }
+        },
+        onEnd: () => {},
+        onError: (err) => { throw err },
+        onDrain: () => {}
+      })
+      // Whole messages in one read (decrypted at once) and messages straddling reads (decrypted as they arrive).
+      for (const [start, end] of [[0, 100_000], [100_000, 100_001], [100_001, wire.byteLength]]) {
+        raw2.receiver().onData(wire.subarray(start, end))
+      }
+      assert.deepEqual(Buffer.from(copies.subarray()), plaintext)
+      const freeable = given.filter(g => g.whole && g.length >= 4096)
+      assert.ok(freeable.length >= 3, 'the plaintexts of full-size messages are buffers of their own')
+      if (transient) {
+        assert.ok(freeable.every(g => g.piece.byteLength === 0), 'each was freed once the receiver returned')
+      } else {
+        assert.ok(given.every(g => g.piece.byteLength === g.length), 'nothing freed under a receiver that keeps its data')
+        assert.deepEqual(Buffer.concat(given.map(g => g.piece)), plaintext)
+      }
+    }
+  })
+
   it('takes transient data in reads that stay inside a message for many calls, or end on a message boundary', () => {
     const send = new CipherState(KEY)
     const plaintext = randomBytes(4 * 65_519 + 100)

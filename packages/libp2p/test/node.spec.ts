@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,7 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@peerkit/crypto'
 import { InvalidParametersError, NotFoundError, NotStartedError } from '@peerkit/interfaces'
 import { peerIdFromPrivateKey } from '@peerkit/peer-id'
-import { TypedEventEmitter } from '@peerkit/utils'
+import { TypedEventEmitter, freeChunk } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { Node, createNode } from '../src/index.js'
 import type { DistributedRecordStore, PeerDiscovery, PeerDiscoveryEvents, PeerId, PeerInfo, PeerRouting, StoredRecord } from '@peerkit/interfaces'
@@ -64,6 +65,51 @@ describe('@peerkit/libp2p', function () {
     } finally {
       await b.stop()
       await a.stop()
+    }
+  })
+
+  it('with ownedChunks, a reader may free each chunk once done with it, over real TCP: Noise or plaintext, yamux or mplex', async () => {
+    const size = 12 * 1024 * 1024
+    const data = randomBytes(size)
+    const digest = createHash('sha256').update(data).digest('hex')
+    function * slices (): Generator<Uint8Array> {
+      for (let at = 0; at < size; at += 100_000) yield data.subarray(at, at + 100_000)
+    }
+    for (const [security, muxer] of [['noise', 'yamux'], ['noise', 'mplex'], ['plaintext', 'yamux'], ['plaintext', 'mplex']] as const) {
+      const config = { security: [security], muxers: [muxer], yamux: { ownedChunks: true }, mplex: { ownedChunks: true } }
+      const a = await createNode(config)
+      const b = await createNode({ ...config, listen: [] })
+      try {
+        a.handle('/sink/1.0.0', async ({ stream }) => {
+          const hash = createHash('sha256')
+          let received = 0
+          let freed = 0
+          for await (const chunk of stream.source) {
+            for (const piece of chunk) hash.update(piece)
+            received += chunk.byteLength
+            freed += freeChunk(chunk)
+          }
+          await stream.sink([new TextEncoder().encode(JSON.stringify({ received, freed, digest: hash.digest('hex') }))])
+        })
+        // Nothing is freed unless the reader asks: an echo of a stream's own chunks works as before.
+        a.handle('/echo/1.0.0', async ({ stream }) => { await stream.sink(stream.source) })
+        assert.equal(await echoOnce(b, a.getMultiaddrs()[0], 'owned'), 'owned')
+        const stream = await b.openStream(a.id, '/sink/1.0.0')
+        const reply = new Uint8ArrayList()
+        await Promise.all([
+          stream.sink(slices()),
+          (async () => { for await (const c of stream.source) reply.append(c) })()
+        ])
+        const result = JSON.parse(new TextDecoder().decode(reply.subarray())) as { received: number, freed: number, digest: string }
+        const combo = `${security}+${muxer}`
+        assert.equal(result.received, size, combo)
+        assert.equal(result.digest, digest, `${combo}: the bytes arrived intact`)
+        assert.ok(result.freed >= size * 0.9, `${combo}: only ${result.freed} of ${size} bytes were in buffers of their own`)
+        assert.ok(b.getConnections(a.id)[0].encryption?.startsWith(`/${security}`), combo)
+      } finally {
+        await b.stop()
+        await a.stop()
+      }
     }
   })
 

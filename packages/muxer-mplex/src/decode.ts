@@ -1,4 +1,5 @@
 import { LimitExceededError, ProtocolError } from '@peerkit/interfaces'
+import { ownedCopy } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FLAG_NAMES, Flag, MAX_HEADER_BYTES, MAX_LENGTH_BYTES, PROTOCOL } from './frame.js'
 import type { FlagValue, StreamId } from './frame.js'
@@ -12,6 +13,11 @@ export interface DecoderInit {
   maxMessageSize: number
   /** Largest frame (header, length and body) the decoder may hold while it arrives. */
   maxUnprocessedBytes: number
+  /**
+   * Copy bodies as they arrive, into buffers of their own (`ownedCopy`), instead of keeping views
+   * of the chunks given to `write()`: those chunks may then be reused once `write()` returns.
+   */
+  copyBodies?: boolean
 }
 
 const STATE_HEADER = 0
@@ -39,6 +45,7 @@ export class Decoder {
   readonly #onFrame: FrameHandler
   readonly #maxMessageSize: number
   readonly #maxUnprocessedBytes: number
+  readonly #copyBodies: boolean
 
   #state = STATE_HEADER
   #headerBytes = 0
@@ -58,6 +65,7 @@ export class Decoder {
   constructor (init: DecoderInit, onFrame: FrameHandler) {
     this.#maxMessageSize = init.maxMessageSize
     this.#maxUnprocessedBytes = init.maxUnprocessedBytes
+    this.#copyBodies = init.copyBodies === true
     this.#onFrame = onFrame
   }
 
@@ -97,7 +105,14 @@ export class Decoder {
     while (i < n && !this.#halted) {
       if (this.#state === STATE_BODY) {
         const take = Math.min(this.#remaining, n - i)
-        if (this.#collect) this.#keep(take === n ? buf : buf.subarray(i, i + take))
+        if (this.#collect) {
+          const part = take === n ? buf : buf.subarray(i, i + take)
+          if (this.#copyBodies) {
+            for (const piece of ownedCopy(part)) this.#keep(piece)
+          } else {
+            this.#keep(part)
+          }
+        }
         i += take
         this.#remaining -= take
         if (this.#remaining === 0) this.#emit()

@@ -101,9 +101,21 @@ export interface MplexInit {
    * @default 10_000
    */
   closeTimeout?: number
+  /**
+   * Hand out chunks of their own: each frame body is copied out of the connection's buffers as it
+   * arrives, into buffers that no other chunk or stream shares (pieces of at most 64 KiB), and the
+   * connection's buffers are reused or freed at once. An application that is done with a chunk can
+   * then free it with `freeChunk` from `@peerkit/utils`, and a small message kept for long no
+   * longer keeps a whole read buffer alive. Over Noise this costs one more copy of every body
+   * (over plaintext it replaces the copy of each read); it pays when the application frees what it
+   * reads.
+   *
+   * @default false
+   */
+  ownedChunks?: boolean
 }
 
-const DEFAULTS: MplexLimits = {
+const DEFAULTS: Omit<MplexLimits, 'ownedChunks'> = {
   maxMessageSize: 1 << 20,
   maxUnprocessedBytes: 4 << 20,
   maxInboundStreams: 1024,
@@ -116,8 +128,11 @@ const DEFAULTS: MplexLimits = {
 }
 
 function resolveLimits (init: MplexInit): MplexLimits {
-  const limits: MplexLimits = { ...DEFAULTS }
-  for (const key of Object.keys(DEFAULTS) as Array<keyof MplexLimits>) {
+  if (init.ownedChunks != null && typeof init.ownedChunks !== 'boolean') {
+    throw new InvalidParametersError(`mplex option ownedChunks must be a boolean, got ${String(init.ownedChunks)}`)
+  }
+  const limits: MplexLimits = { ...DEFAULTS, ownedChunks: init.ownedChunks ?? false }
+  for (const key of Object.keys(DEFAULTS) as Array<keyof typeof DEFAULTS>) {
     const value = init[key]
     if (value == null) continue
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (key === 'disconnectThreshold' ? 0 : 1)) {

@@ -20,6 +20,8 @@ export interface MplexLimits {
   disconnectThreshold: number
   outboundHighWaterMark: number
   closeTimeout: number
+  /** See `MplexInit.ownedChunks`. */
+  ownedChunks: boolean
 }
 
 /** Received stream names longer than this are truncated: they are only a debugging aid. */
@@ -103,7 +105,7 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
     this.#onStreamEnd = init.onStreamEnd
     this.#writer = new FrameWriter({ highWaterMark: limits.outboundHighWaterMark })
     this.source = this.#writer.queue
-    this.#decoder = new Decoder(limits, (flag, id, data) => { this.#onFrame(flag, id, data) })
+    this.#decoder = new Decoder({ ...limits, copyBodies: limits.ownedChunks }, (flag, id, data) => { this.#onFrame(flag, id, data) })
   }
 
   /** Open streams, both directions. */
@@ -245,6 +247,8 @@ export class MplexMuxer implements StreamMuxer, ByteChannelMuxer {
     }
 
     // ByteChannelReceiver
+    /** With `ownedChunks`, bodies are copied as they arrive, so the channel may reuse what it gave. */
+    get transientData (): boolean { return this.#muxer.#limits.ownedChunks }
     onData (data: Uint8Array | Uint8ArrayList): void { this.#muxer.#channelData(data) }
     onEnd (): void { this.#muxer.#channelInputEnd() }
     onError (err: Error): void { this.#muxer.#channelInputEnd(err) }

@@ -45,6 +45,16 @@ export interface YamuxInit {
   pingTimeout?: number
   /** How long a stream's `close()` waits for the remote to close its side before aborting. Default 10 000 ms. */
   streamCloseTimeout?: number
+  /**
+   * Hand out chunks of their own: each payload is copied out of the connection's buffers as it
+   * arrives, into buffers that no other chunk or stream shares (pieces of at most 64 KiB), and the
+   * connection's buffers are reused or freed at once. An application that is done with a chunk can
+   * then free it with `freeChunk` from `@peerkit/utils`, and a small message kept for long no
+   * longer keeps a whole read buffer alive. Over Noise this costs one more copy of every payload
+   * (over plaintext it replaces the copy of each read); it pays when the application frees what it
+   * reads. Default false: chunks are views of the connection's buffers.
+   */
+  ownedChunks?: boolean
 }
 
 /** The effective configuration, all defaults applied. */
@@ -62,7 +72,8 @@ export const defaultConfig: Readonly<YamuxConfig> = Object.freeze({
   enableKeepAlive: true,
   keepAliveInterval: 30_000,
   pingTimeout: 10_000,
-  streamCloseTimeout: 10_000
+  streamCloseTimeout: 10_000,
+  ownedChunks: false
 })
 
 function checkInteger (name: string, value: number, min: number, max: number): void {
@@ -91,8 +102,10 @@ export function resolveConfig (init: YamuxInit = {}): YamuxConfig {
   checkInteger('keepAliveInterval', config.keepAliveInterval, 1, 2 ** 31 - 1)
   checkInteger('pingTimeout', config.pingTimeout, 1, 2 ** 31 - 1)
   checkInteger('streamCloseTimeout', config.streamCloseTimeout, 1, 2 ** 31 - 1)
-  if (typeof config.enableKeepAlive !== 'boolean') {
-    throw new InvalidParametersError('yamux option enableKeepAlive must be a boolean')
+  for (const key of ['enableKeepAlive', 'ownedChunks'] as const) {
+    if (typeof config[key] !== 'boolean') {
+      throw new InvalidParametersError(`yamux option ${key} must be a boolean`)
+    }
   }
   Object.freeze(config)
   resolved.add(config)

@@ -89,6 +89,24 @@ export class InputBuffer {
     this.#length -= n
   }
 
+  /**
+   * Replaces what is left unparsed by a copy of it: for input given as views of a buffer that is
+   * reused once the call that gave it returns.
+   */
+  detach (): void {
+    const length = this.#length
+    if (length === 0) {
+      this.clear()
+      return
+    }
+    const copy = new Uint8Array(length)
+    this.#copyTo(copy, length)
+    this.#chunks = [copy]
+    this.#head = 0
+    this.#offset = 0
+    this.#length = length
+  }
+
   /** Drops everything. */
   clear (): void {
     this.#chunks = []

@@ -1,5 +1,5 @@
 import { ConnectionClosedError, LimitExceededError, ProtocolError, StreamStateError, TimeoutError, UnexpectedEOFError, attachByteChannel } from '@peerkit/interfaces'
-import { ChunkQueue, abortReason, closeAll, logger, prefixLogger, throwIfAborted } from '@peerkit/utils'
+import { ChunkQueue, abortReason, closeAll, logger, ownedCopy, prefixLogger, throwIfAborted } from '@peerkit/utils'
 import type { ChunkConsumer } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { resolveConfig } from './config.js'
@@ -509,12 +509,17 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
     }
 
     // ByteChannelReceiver
+    /** With `ownedChunks`, payloads are copied as they arrive, so the channel may reuse what it gave. */
+    get transientData (): boolean { return this.#muxer.#config.ownedChunks }
+
     onData (data: Uint8Array | Uint8ArrayList): void {
       const muxer = this.#muxer
       if (muxer.#state === 'closed' || data.byteLength === 0) return
       try {
         muxer.#input.append(data)
         muxer.#processInput()
+        // At most the start of a header is left, all payload having been copied out.
+        if (muxer.#config.ownedChunks) muxer.#input.detach()
       } catch (err) {
         muxer.#inputFailed(err)
       }
@@ -596,7 +601,7 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
         const n = available < this.#payloadRemaining ? available : this.#payloadRemaining
         const stream = this.#payloadStream
         if (stream != null) {
-          stream.receive(input.take(n))
+          stream.receive(this.#config.ownedChunks ? ownedCopy(input.take(n)) : input.take(n))
         } else {
           input.skip(n)
         }

@@ -9,6 +9,7 @@
  * memory and V8's count of it immediately.
  */
 import * as workerThreads from 'node:worker_threads'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { MessagePort } from 'node:worker_threads'
 
 /**
@@ -82,4 +83,66 @@ export function freeBuffer (buf: Uint8Array): boolean {
     return false
   }
   return buffer.byteLength === 0
+}
+
+/** {@link ownedCopy} copies into pieces of at most this: the size of node's own read buffers. */
+export const MAX_OWNED_PIECE_BYTES = 64 * 1024
+
+/**
+ * A copy of `data` in buffers that belong to the copy alone, for a receiver that hands data on to
+ * an application that may free it (`freeChunk`). The copy is cut into pieces of at most
+ * {@link MAX_OWNED_PIECE_BYTES}; a piece of at least {@link MIN_FREED_BUFFER_BYTES} is a buffer of
+ * its own (so `freeBuffer` frees it), a shorter one a slice of node's pool (which `freeBuffer`
+ * leaves alone). Larger pieces would be mapped fresh from the kernel by the C allocator and
+ * faulted in page by page; pieces of 64 KiB are reused from its heap.
+ */
+export function ownedCopy (data: Uint8Array | Uint8ArrayList): Uint8ArrayList {
+  const out = new Uint8ArrayList()
+  let left = data.byteLength
+  let piece: Uint8Array | undefined
+  let filled = 0
+  for (const src of data instanceof Uint8Array ? [data] : data) {
+    let at = 0
+    while (at < src.byteLength) {
+      if (piece == null) {
+        piece = allocOwned(Math.min(left, MAX_OWNED_PIECE_BYTES))
+        filled = 0
+      }
+      const n = Math.min(src.byteLength - at, piece.byteLength - filled)
+      piece.set(n === src.byteLength ? src : src.subarray(at, at + n), filled)
+      at += n
+      filled += n
+      left -= n
+      if (filled === piece.byteLength) {
+        out.append(piece)
+        piece = undefined
+      }
+    }
+  }
+  return out
+}
+
+function allocOwned (length: number): Uint8Array {
+  return length < MIN_FREED_BUFFER_BYTES ? Buffer.allocUnsafe(length) : Buffer.allocUnsafeSlow(length)
+}
+
+/**
+ * Frees, with {@link freeBuffer}, every piece of `chunk` that spans a whole `ArrayBuffer`: for an
+ * application done with a chunk read from a stream of a muxer that hands out chunks of their own
+ * (`ownedChunks` in yamux and mplex), so that the memory goes back at once instead of at the next
+ * collection. Every view of a freed piece reads as empty afterwards, so call it only once nothing
+ * (a copy pending, a write the chunk was passed to, a list it was appended to) reads the chunk any
+ * more. Returns the number of bytes freed; never throws.
+ */
+export function freeChunk (chunk: Uint8Array | Uint8ArrayList): number {
+  if (chunk instanceof Uint8Array) {
+    const length = chunk.byteLength
+    return freeBuffer(chunk) ? length : 0
+  }
+  let freed = 0
+  for (const piece of chunk) {
+    const length = piece.byteLength
+    if (freeBuffer(piece)) freed += length
+  }
+  return freed
 }

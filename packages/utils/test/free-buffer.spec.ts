@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { createCipheriv, randomBytes } from 'node:crypto'
 import { markAsUntransferable } from 'node:worker_threads'
-import { MIN_FREED_BUFFER_BYTES, detachArrayBuffer, freeBuffer } from '../src/free-buffer.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { MAX_OWNED_PIECE_BYTES, MIN_FREED_BUFFER_BYTES, detachArrayBuffer, freeBuffer, freeChunk, ownedCopy } from '../src/free-buffer.js'
 
 const MiB = 1024 * 1024
 
@@ -86,4 +87,62 @@ describe('freeBuffer', () => {
       assert.ok(arrayBufferBytes() - start < MiB, `${arrayBufferBytes() - start} bytes still held`)
     })
   }
+})
+
+/** True when `piece` is the whole of its ArrayBuffer. */
+function spansItsBuffer (piece: Uint8Array): boolean {
+  return piece.byteOffset === 0 && piece.buffer.byteLength === piece.byteLength
+}
+
+describe('ownedCopy and freeChunk', () => {
+  it('copies into pieces of at most 64 KiB, each long one a buffer of its own, whatever the input\'s pieces', () => {
+    const bytes = randomBytes(300_000)
+    // The input as one buffer, and as views of odd sizes into one larger buffer.
+    const backing = new Uint8Array(bytes.byteLength + 10)
+    backing.set(bytes, 5)
+    const views = new Uint8ArrayList()
+    for (const [start, end] of [[0, 7], [7, 70_000], [70_000, 70_001], [70_001, 250_000], [250_000, 300_000]]) {
+      views.append(backing.subarray(5 + start, 5 + end))
+    }
+    for (const input of [bytes, views]) {
+      const copy = ownedCopy(input)
+      assert.equal(copy.byteLength, bytes.byteLength)
+      assert.deepEqual(copy.subarray(), new Uint8Array(bytes))
+      const pieces = [...copy]
+      assert.equal(pieces.length, Math.ceil(bytes.byteLength / MAX_OWNED_PIECE_BYTES))
+      for (const piece of pieces) {
+        assert.ok(piece.byteLength <= MAX_OWNED_PIECE_BYTES)
+        assert.notEqual(piece.buffer, backing.buffer)
+        assert.notEqual(piece.buffer, bytes.buffer)
+        if (piece.byteLength >= MIN_FREED_BUFFER_BYTES) assert.ok(spansItsBuffer(piece), 'a long piece is a buffer of its own')
+      }
+      // Changing the input afterwards leaves the copy as it was.
+      const before = copy.subarray()
+      backing.fill(0xaa)
+      assert.deepEqual(copy.subarray(), before)
+      backing.set(bytes, 5)
+    }
+    // A short copy comes from node's pool; an empty input gives an empty list.
+    const short = [...ownedCopy(bytes.subarray(0, 100))]
+    assert.equal(short.length, 1)
+    assert.equal(spansItsBuffer(short[0]), false)
+    assert.equal(ownedCopy(new Uint8Array(0)).byteLength, 0)
+  })
+
+  it('freeChunk frees the pieces that span their buffer and leaves views and short pieces alone', () => {
+    const copy = ownedCopy(randomBytes(2 * MAX_OWNED_PIECE_BYTES + 100))
+    const [first, second, tail] = [...copy]
+    const larger = new Uint8Array(100_000)
+    const view = larger.subarray(10, 50_000)
+    const list = new Uint8ArrayList(first, view, second, tail)
+    assert.equal(freeChunk(list), 2 * MAX_OWNED_PIECE_BYTES)
+    assert.equal(first.byteLength, 0)
+    assert.equal(second.byteLength, 0)
+    assert.equal(tail.byteLength, 100, 'the short tail is left to the collector')
+    assert.equal(view.byteLength, 49_990, 'a view into a larger buffer is left alone')
+    assert.equal(freeChunk(list), 0, 'nothing is freed twice')
+    const single = new Uint8Array(MIN_FREED_BUFFER_BYTES)
+    assert.equal(freeChunk(single), MIN_FREED_BUFFER_BYTES)
+    assert.equal(freeChunk(larger.subarray(0, 10_000)), 0)
+  })
 })
