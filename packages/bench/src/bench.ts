@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { arch, cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
-import { comboName } from './config.js'
+import { comboId, comboName } from './config.js'
 import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
@@ -258,6 +258,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
   const out: ResultRecord[] = []
   for (const combo of config.throughputCombos) {
     const name = comboName(combo)
+    const id = comboId(combo)
     let pairs: Record<ComparedImpl, Pair> | undefined
     try {
       pairs = await startPairs(combo, config)
@@ -296,7 +297,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       }
       for (const dir of ['push', 'pull'] as const) {
         out.push(compare({
-          id: `throughput.${name}.${dir}`,
+          id: `throughput.${id}.${dir}`,
           group: 'throughput',
           title: `throughput ${name}, ${dir === 'push' ? 'push (client → server)' : 'pull (server → client)'}`,
           unit: 'MiB/s',
@@ -305,7 +306,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       }
       for (const dir of ['push', 'pull'] as const) {
         out.push(compare({
-          id: `throughput-cpu.${name}.${dir}`,
+          id: `throughput-cpu.${id}.${dir}`,
           group: 'throughput',
           title: `CPU-bound throughput ${name}, ${dir} (MiB per CPU second of the busier side)`,
           unit: 'MiB/s',
@@ -314,7 +315,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       }
       for (const side of ['sender', 'receiver'] as const) {
         out.push(compare({
-          id: `cpu.${name}.${side}`,
+          id: `cpu.${id}.${side}`,
           group: 'throughput',
           title: `CPU per GiB ${name}, ${side}`,
           unit: 's/GiB',
@@ -324,7 +325,7 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
       for (const row of COUNTER_ROWS) {
         for (const side of ['sender', 'receiver'] as const) {
           out.push(compare({
-            id: `${row.id}.${name}.${side}`,
+            id: `${row.id}.${id}.${side}`,
             group: 'throughput',
             title: `${row.title} per GiB ${name}, ${side}`,
             unit: row.unit,

@@ -4,7 +4,7 @@
  */
 export { runBenchmarks, compare, machineInfo, nodeRuntime, quiesce, IMPLS } from './bench.js'
 export type { Pair, BenchResults, ResultRecord, MachineInfo, NodeRuntime, Better, ComparedImpl, Log } from './bench.js'
-export { configFor, comboName, GROUPS } from './config.js'
+export { configFor, comboId, comboName, GROUPS } from './config.js'
 export type { BenchConfig, Combo, Group } from './config.js'
 export { markdownTable, writeResults, fmt } from './report.js'
 export { summarize, median } from './stats.js'

@@ -25,6 +25,12 @@ export interface WorkerOptions {
    * js-libp2p worker always runs js-libp2p's default (identify at once).
    */
   identifyDelay?: number
+  /**
+   * peerkit workers only: the muxers hand out chunks of their own (`ownedChunks`) and the reader
+   * of a transfer frees each chunk once it has counted it (`freeChunk`). js-libp2p has no such
+   * option; its worker runs as always.
+   */
+  ownedChunks?: boolean
   /** peerkit workers only: Noise's `crypto` backend (default: the library's). */
   noiseCrypto?: 'node' | 'libsodium'
   /** Extra Node.js/V8 flags of the worker process (both implementations alike). */
@@ -108,6 +114,7 @@ export class WorkerProcess {
     const args = ['--role', role, '--security', options.security ?? 'noise', '--muxer', options.muxer ?? 'yamux']
     if (impl === 'peerkit' && options.identifyDelay != null) args.push('--identify-delay', String(options.identifyDelay))
     if (impl === 'peerkit' && options.noiseCrypto != null) args.push('--noise-crypto', options.noiseCrypto)
+    if (impl === 'peerkit' && options.ownedChunks === true) args.push('--owned-chunks', 'true')
     const execArgv = ['--expose-gc', `--max-old-space-size=${options.maxOldSpaceMiB ?? 4096}`, ...(options.nodeFlags ?? [])]
     // `--cpu-prof DIR` of the CLI: every worker writes a V8 CPU profile there when it exits.
     const profileDir = process.env.PEERKIT_BENCH_CPU_PROF

@@ -263,6 +263,13 @@ describe('bench harness', function () {
         assertComparison(r, id.startsWith('cpu.') ? 2 : 1)
       }
       const push = res.results.find(r => r.id === 'throughput.noise+yamux.push')!
+      // The same transfers with the peerkit reader freeing its chunks (ownedChunks), as rows of their own.
+      for (const id of ['throughput.noise+yamux+owned.push', 'throughput.noise+yamux+owned.pull', 'cpu.noise+yamux+owned.receiver']) {
+        const r = res.results.find(r => r.id === id)
+        assert.ok(r != null, `${id} missing`)
+        assertComparison(r, id.startsWith('cpu.') ? 2 : 1)
+        assert.match(r.title, /noise\+yamux, peerkit reader frees its chunks/)
+      }
       assert.equal(push.unit, 'MiB/s')
       assert.equal(push.target, '>= 2.5')
       assert.equal(typeof push.met, 'boolean')

@@ -6,6 +6,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { createNode } from '@peerkit/libp2p'
+import { freeChunk } from '@peerkit/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { CHUNK_SIZE, PROTOCOLS, decodeSize, encodeSize } from '../protocol.js'
 import { argValue, cpuSince, num, runLimited, serveCommands, str, usage } from './serve.js'
@@ -18,6 +19,8 @@ const security = argValue('security', 'noise') as SecurityName
 const muxer = argValue('muxer', 'yamux') as MuxerName
 const identifyDelay = argValue('identify-delay', '')
 const noiseCrypto = argValue('noise-crypto', '')
+/** The muxers hand out chunks of their own and transfers free each chunk once counted (see `countAll`). */
+const ownedChunks = argValue('owned-chunks', '') === 'true'
 
 /** Limits raised so that the benchmarks, not the defaults, decide how many connections and streams there are. */
 const HANDLER_OPTIONS = { maxInboundStreams: 4096, maxOutboundStreams: 4096 }
@@ -26,7 +29,8 @@ const NODE_CONFIG: CreateNodeConfig = {
   muxers: [muxer],
   swarm: { maxConnections: 10_000, maxIncomingPendingConnections: 1024, maxPendingDials: 10_000, maxParallelDials: 1024 },
   ...(identifyDelay !== '' ? { identify: { connectionOpenDelay: Number(identifyDelay) } } : {}),
-  ...(noiseCrypto !== '' ? { noise: { crypto: noiseCrypto as 'node' | 'libsodium' } } : {})
+  ...(noiseCrypto !== '' ? { noise: { crypto: noiseCrypto as 'node' | 'libsodium' } } : {}),
+  ...(ownedChunks ? { yamux: { ownedChunks }, mplex: { ownedChunks } } : {})
 }
 const PAYLOAD = new Uint8Array(CHUNK_SIZE).map((_, i) => (i * 31 + 7) & 0xff)
 const ONE = new Uint8Array([42])
@@ -43,7 +47,11 @@ async function readAll (stream: Stream): Promise<Uint8Array> {
 
 async function countAll (stream: Stream): Promise<number> {
   let n = 0
-  for await (const chunk of stream.source) n += chunk.byteLength
+  for await (const chunk of stream.source) {
+    n += chunk.byteLength
+    // Counted, so done with: its memory goes back now rather than at the next collection.
+    if (ownedChunks) freeChunk(chunk)
+  }
   return n
 }
 
