@@ -35,8 +35,8 @@ export interface ByteChannelOffer {
 export interface ByteChannelReceiver {
   /**
    * True when the receiver takes transient data: `onData` may then be given views of a buffer
-   * that the channel reuses once `onData` returns, and the receiver copies whatever it keeps.
-   * Otherwise (the default) it gets chunks it may keep.
+   * that the channel reuses, or frees, once `onData` returns, and the receiver copies whatever it
+   * keeps. Otherwise (the default) it gets chunks it may keep. Read each time data is delivered.
    */
   readonly transientData?: boolean
   /** Bytes received, in order (never empty). */
