@@ -572,27 +572,31 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
 }
 
 /**
- * The noise+yamux push and pull throughput of both implementations (from `earlier`) as fractions
- * of `ceiling` MiB/s; with a `target`, peerkit's median is checked against it.
+ * The noise+yamux push and pull throughput of both implementations (from `earlier`), plain and
+ * with the peerkit reader freeing its chunks when that was run, as fractions of `ceiling` MiB/s;
+ * with a `target`, peerkit's median is checked against it.
  */
 function fractionRows (earlier: ResultRecord[], ceiling: number, idPrefix: string, ceilingName: string, target?: number): ResultRecord[] {
   const rows: ResultRecord[] = []
-  for (const dir of ['push', 'pull'] as const) {
-    const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
-    if (tp?.peerkit == null || tp.js == null) continue
-    const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
-    const js = summarize(tp.js.runs.map(v => v / ceiling))
-    rows.push({
-      id: `${idPrefix}.${dir}`,
-      group: 'ceilings',
-      title: `noise+yamux ${dir} throughput as a fraction of the ${ceilingName} (${ceiling.toFixed(0)} MiB/s)`,
-      unit: 'fraction',
-      better: 'higher',
-      peerkit,
-      js,
-      ratio: peerkit.median / js.median,
-      ...(target != null ? { target: `>= ${target} (peerkit)`, met: peerkit.median >= target } : {})
-    })
+  for (const combo of [{ security: 'noise', muxer: 'yamux' }, { security: 'noise', muxer: 'yamux', ownedChunks: true }] as const) {
+    const owned = 'ownedChunks' in combo
+    for (const dir of ['push', 'pull'] as const) {
+      const tp = earlier.find(r => r.id === `throughput.${comboId(combo)}.${dir}`)
+      if (tp?.peerkit == null || tp.js == null) continue
+      const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
+      const js = summarize(tp.js.runs.map(v => v / ceiling))
+      rows.push({
+        id: `${idPrefix}${owned ? '.owned' : ''}.${dir}`,
+        group: 'ceilings',
+        title: `${comboName(combo)} ${dir} throughput as a fraction of the ${ceilingName} (${ceiling.toFixed(0)} MiB/s)`,
+        unit: 'fraction',
+        better: 'higher',
+        peerkit,
+        js,
+        ratio: peerkit.median / js.median,
+        ...(target != null ? { target: `>= ${target} (peerkit)`, met: peerkit.median >= target } : {})
+      })
+    }
   }
   return rows
 }

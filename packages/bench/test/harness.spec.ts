@@ -320,9 +320,12 @@ describe('bench harness', function () {
         assertStats(r.reference, id, 1)
         assert.ok(r.reference!.median > 0)
       }
-      const f = res.results.find(r => r.id === 'ceiling.fraction.push')
-      assert.ok(f != null)
-      assertComparison(f, 1)
+      for (const id of ['ceiling.fraction.push', 'ceiling.fraction.owned.push']) {
+        const f = res.results.find(r => r.id === id)
+        assert.ok(f != null, `${id} missing`)
+        assertComparison(f, 1)
+        assert.equal(f.target, '>= 0.6 (peerkit)')
+      }
     })
 
     it('measures Noise transport messages over a plain socket, and our share of that', () => {
@@ -335,13 +338,15 @@ describe('bench harness', function () {
         assertStats(r.reference, id, 1)
         assert.ok(r.reference!.median > 0, `${id}: ${r.reference!.median}`)
       }
-      for (const dir of ['push', 'pull']) {
-        const f = res.results.find(r => r.id === `ceiling.sealed-fraction.${dir}`)
-        const tp = res.results.find(r => r.id === `throughput.noise+yamux.${dir}`)
-        assert.ok(f != null && tp != null, `ceiling.sealed-fraction.${dir} missing`)
-        assertComparison(f, 1)
-        assert.ok(Math.abs(f.peerkit!.median - tp.peerkit!.median / sealed.reference!.median) < 1e-9)
-        assert.equal(f.target, undefined)
+      for (const [owned, combo] of [['', 'noise+yamux'], ['.owned', 'noise+yamux+owned']]) {
+        for (const dir of ['push', 'pull']) {
+          const f = res.results.find(r => r.id === `ceiling.sealed-fraction${owned}.${dir}`)
+          const tp = res.results.find(r => r.id === `throughput.${combo}.${dir}`)
+          assert.ok(f != null && tp != null, `ceiling.sealed-fraction${owned}.${dir} missing`)
+          assertComparison(f, 1)
+          assert.ok(Math.abs(f.peerkit!.median - tp.peerkit!.median / sealed.reference!.median) < 1e-9)
+          assert.equal(f.target, undefined)
+        }
       }
     })
 

@@ -73,9 +73,10 @@ function opener (key: Buffer, nonce: Buffer, counter: number): DecipherChaCha20P
 /**
  * The receiving end of the sealed-loopback ceiling: what any Noise implementation must do at the
  * least, and nothing more. Each transport message (`length || ciphertext || tag`) is decrypted as
- * its pieces arrive, in place, and its tag verified; the plaintext is counted and freed (see
- * {@link free}). Each read comes in a buffer of node's own (up to 64 KiB), so the receiver still
- * leaves the collector one buffer per 64 KiB, as a receiver that hands the plaintext on must.
+ * its pieces arrive, in place, and its tag verified; the plaintext is counted and freed, and so is
+ * each read (a buffer of node's own, up to 64 KiB) once consumed (see {@link free}): the receiver
+ * leaves the collector nothing per message, as a peerkit receiver whose reader frees its chunks
+ * (`ownedChunks`) does not either.
  */
 class SealedReceiver {
   plaintextBytes = 0
@@ -156,6 +157,7 @@ async function server (): Promise<void> {
     socket.on('data', (chunk: Buffer) => {
       try {
         receiver.push(chunk)
+        free(chunk)
       } catch (err) {
         socket.destroy(err as Error)
       }
