@@ -40,6 +40,7 @@ import type { StreamMuxerFactory } from '@peerkit/interfaces'
 export { memoryConnectionPair, tcpConnectionPair, channelConnectionPair, byteChannelPair, connectionPair, ChannelConnection } from './duplex.js'
 export type { TestConnection, TransportKind, MemoryPairOptions, ByteChannelEnd } from './duplex.js'
 export { createMuxerPair, callbackProblems } from './harness.js'
+export { feedThroughReusedBuffer, readFreeingChunks } from './owned-chunks.js'
 export type { MuxerPair, MuxerSide } from './harness.js'
 
 /** Registers the stream-muxer compliance tests for the factory `setup` returns. */
