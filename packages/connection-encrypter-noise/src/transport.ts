@@ -3,7 +3,7 @@
  * 65535 bytes after the length (so at most 65519 bytes of plaintext per message).
  */
 import { InvalidMessageError, InvalidParametersError, UnexpectedEOFError } from '@peerkit/interfaces'
-import { freeBuffer } from '@peerkit/utils'
+import { freeChunk } from '@peerkit/utils'
 import { Uint8ArrayList, isUint8ArrayList } from 'uint8arraylist'
 import { LENGTH_PREFIX_BYTES, MAX_PLAINTEXT_BYTES, TAG_BYTES } from './constants.js'
 import type { CipherState, MessageOpener } from './cipher-state.js'
@@ -25,7 +25,7 @@ const FRAME_OVERHEAD = LENGTH_PREFIX_BYTES + TAG_BYTES
  * Ciphertexts are not copied: large messages are returned as a list of their pieces (the length
  * prefixes and tags share one small buffer). The pieces of such a list that span a whole
  * `ArrayBuffer` are the ciphertexts the cipher made for this chunk and nothing else references
- * them, so whoever writes the list may free them once written (`freeBuffer` leaves every other
+ * them, so whoever writes the list may free them once written (`freeChunk` leaves every other
  * piece alone).
  */
 export function encryptChunk (cipher: CipherState, chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList | undefined {
@@ -498,7 +498,7 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
   /**
    * Encrypts `data` and writes it. The plaintext is not referenced once this returns, so a
    * `release` is called before that. The ciphertexts of large messages are handed to the raw
-   * channel to give back once written, and are then freed at once (`freeBuffer`): otherwise each
+   * channel to give back once written, and are then freed at once (`freeChunk`): otherwise each
    * 64 KiB message of a bulk transfer leaves a buffer for the collector, and V8 counts those
    * against the old generation's limit until its next full collection.
    */
@@ -508,7 +508,7 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     if (frames == null) return true
     // A small chunk is one frame in a buffer of its own size, often a slice of node's pool: nothing to free.
     if (frames instanceof Uint8Array) return this.#raw.write(frames)
-    return this.#raw.write(frames, () => { freePieces(frames) })
+    return this.#raw.write(frames, () => { freeChunk(frames) })
   }
 
   async end (): Promise<void> {
@@ -531,10 +531,7 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     receiver.onData(plaintext)
     // A receiver that takes transient data has copied what it keeps: the plaintext is the cipher's
     // output, this channel's own, and is freed now rather than at the next collection.
-    if (receiver.transientData === true) {
-      if (plaintext instanceof Uint8Array) freeBuffer(plaintext)
-      else freePieces(plaintext)
-    }
+    if (receiver.transientData === true) freeChunk(plaintext)
   }
 
   onEnd (): void {
@@ -557,14 +554,6 @@ export class NoiseByteChannel implements ByteChannel, ByteChannelReceiver {
     // Writing goes on after the remote ended its side.
     this.#receiver?.onDrain()
   }
-}
-
-/**
- * Frees the pieces of `list` that span a whole `ArrayBuffer`: the ciphertexts of a frame list (see
- * `encryptChunk`; `freeBuffer` leaves the other pieces alone), or the plaintexts of messages decrypted.
- */
-function freePieces (list: Uint8ArrayList): void {
-  for (const piece of list) freeBuffer(piece)
 }
 
 /** The decrypting source of an encrypted connection (see `DecryptingSource`). */

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import { AbortError, ConnectionClosedError, InvalidParametersError, StreamStateError, TimeoutError, byteChannel } from '@peerkit/interfaces'
-import { abortReason, logger, offerByteChannel } from '@peerkit/utils'
+import { abortReason, logger, offerByteChannel, ownedCopy } from '@peerkit/utils'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { DEFAULT_CLOSE_TIMEOUT, DEFAULT_INACTIVITY_TIMEOUT, DEFAULT_KEEP_ALIVE_INITIAL_DELAY, DEFAULT_MAX_READ_BUFFER_BYTES } from './constants.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -232,15 +232,17 @@ class TCPMultiaddrConnection implements MultiaddrConnection {
     if (receiver?.transientData === true) {
       if (!owner.#receiverDone) receiver.onData(view)
     } else if (receiver != null || !owner.#discarding) {
-      for (let at = 0; at < nread; at += MAX_COPY_BYTES) {
-        owner.#onData(copyRead(view.subarray(at, Math.min(nread, at + MAX_COPY_BYTES))))
-      }
+      // In pieces of at most 64 KiB, the size of node's own read buffers: copying whole reads of up
+      // to 256 KiB took half of a plaintext receiver's CPU, nearly all of it in the copy and the
+      // allocation (buffers that large are mapped fresh from the kernel each time, zeroed and
+      // faulted in; 64 KiB ones are reused from the C allocator's heap).
+      for (const piece of ownedCopy(view)) owner.#onData(piece)
     }
     // Pausing, when the queue is full, is #onData's: `false` would pause the socket again.
     return true
   }
 
-  #onData (buf: Buffer): void {
+  #onData (buf: Uint8Array): void {
     const receiver = this.#receiver
     if (receiver != null) {
       if (!this.#receiverDone) receiver.onData(buf)
@@ -763,26 +765,6 @@ function closeAbortReason (signal: AbortSignal, name: string): Error {
  * noise + yamux push: the receiver's CPU per GiB fell by about a quarter.
  */
 const SHARED_READ_BUFFER_BYTES = 256 * 1024
-/** Pieces shorter than this are copied into node's buffer pool, longer ones into a buffer of their own. */
-const POOLED_COPY_BYTES = 4096
-/** A read copied for a receiver that keeps its data is copied in pieces of at most this (see copyRead). */
-const MAX_COPY_BYTES = 64 * 1024
-
-/**
- * A copy of (a piece of) one read from the shared buffer, for a receiver that keeps its data. The
- * caller copies a read in pieces of at most 64 KiB, the size of node's own read buffers: copying
- * whole reads of up to 256 KiB with `Buffer.from` took half of a plaintext receiver's CPU, nearly
- * all of it in the copy and the allocation (buffers that large are most likely mapped fresh from
- * the kernel each time, zeroed and faulted in; 64 KiB ones are reused from the heap). A long
- * piece gets an uninitialised buffer that the copy fills; a short one comes from node's pool, as
- * with `Buffer.from`.
- */
-function copyRead (view: Uint8Array): Buffer {
-  if (view.byteLength < POOLED_COPY_BYTES) return Buffer.from(view)
-  const copy = Buffer.allocUnsafeSlow(view.byteLength)
-  copy.set(view)
-  return copy
-}
 let sharedReadBuffer: Buffer | undefined
 
 /**

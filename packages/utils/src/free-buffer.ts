@@ -135,12 +135,8 @@ function allocOwned (length: number): Uint8Array {
  * more. Returns the number of bytes freed; never throws.
  */
 export function freeChunk (chunk: Uint8Array | Uint8ArrayList): number {
-  if (chunk instanceof Uint8Array) {
-    const length = chunk.byteLength
-    return freeBuffer(chunk) ? length : 0
-  }
   let freed = 0
-  for (const piece of chunk) {
+  for (const piece of chunk instanceof Uint8Array ? [chunk] : chunk) {
     const length = piece.byteLength
     if (freeBuffer(piece)) freed += length
   }
