@@ -41,6 +41,15 @@ function recorder (): ByteChannelReceiver & { data: Uint8ArrayList, events: stri
   }
 }
 
+/** What a `NoiseByteChannel` keyed with `KEY` writes to its raw channel for `plaintext`. */
+function sealedByChannel (plaintext: Uint8Array): Uint8Array {
+  const raw = rawChannel()
+  const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
+  sender.attach(recorder())
+  sender.write(plaintext)
+  return raw.written.subarray()
+}
+
 describe('NoiseByteChannel', () => {
   it('encrypts writes as transport messages and decrypts what arrives, however it is split', () => {
     const raw = rawChannel()
@@ -114,12 +123,8 @@ describe('NoiseByteChannel', () => {
   })
 
   it('takes transient data: each chunk may be a view of one reused buffer, overwritten after each call', () => {
-    const raw = rawChannel()
-    const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
-    sender.attach(recorder())
     const plaintext = randomBytes(300_000)
-    sender.write(plaintext)
-    const wire = raw.written.subarray()
+    const wire = sealedByChannel(plaintext)
 
     const raw2 = rawChannel()
     const receiverSide = new NoiseByteChannel(raw2.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
@@ -139,12 +144,8 @@ describe('NoiseByteChannel', () => {
   })
 
   it('frees the plaintext it delivered once a receiver that takes transient data returns, and only then', () => {
-    const raw = rawChannel()
-    const sender = new NoiseByteChannel(raw.channel, new CipherState(KEY), new FrameDecoder(new CipherState(KEY)))
-    sender.attach(recorder())
     const plaintext = randomBytes(200_000)
-    sender.write(plaintext)
-    const wire = raw.written.subarray()
+    const wire = sealedByChannel(plaintext)
 
     for (const transient of [false, true]) {
       const raw2 = rawChannel()

@@ -600,7 +600,8 @@ export class YamuxMuxer implements StreamMuxer, ByteChannelMuxer {
         if (available === 0) return
         const n = available < this.#payloadRemaining ? available : this.#payloadRemaining
         const stream = this.#payloadStream
-        if (stream != null) {
+        // A stream that would drop the payload gets none: with ownedChunks it would be copied first.
+        if (stream?.takesData === true) {
           stream.receive(this.#config.ownedChunks ? ownedCopy(input.take(n)) : input.take(n))
         } else {
           input.skip(n)

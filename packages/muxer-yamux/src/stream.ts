@@ -164,9 +164,14 @@ export class YamuxStream extends AbstractStream {
     return true
   }
 
+  /** False once received payload would be dropped (our read side is closed): the muxer then skips it. @internal */
+  get takesData (): boolean {
+    return !this.#done && this.readStatus !== 'closed'
+  }
+
   /** Queues received payload for the reader (dropped once our read side is closed). @internal */
   receive (data: Uint8ArrayList): void {
-    if (this.#done || this.readStatus === 'closed') return
+    if (!this.takesData) return
     const length = data.byteLength
     let chunks = countChunks(data)
     if (chunks > MAX_CHUNKS_PER_PAYLOAD && length / chunks < MIN_AVERAGE_CHUNK) {
