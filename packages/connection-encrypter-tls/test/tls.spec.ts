@@ -460,7 +460,7 @@ describe('tls', function () {
         const [c, d] = pair()
         c.hold()
         const dialing = settle(tls({ handshakeTimeout: 400 })(id('Ed25519')).secureOutbound(c.conn))
-        assert.ok(await c.waitWritten(1, 300), 'the dialer sent no ClientHello')
+        assert.ok(await c.waitWritten(1, 5000), 'the dialer sent no ClientHello')
         const hello = c.peekHeld()
         const started = Date.now()
         const listening = settle(tls({ handshakeTimeout: 150 })(ed25519b).secureInbound(d.conn))

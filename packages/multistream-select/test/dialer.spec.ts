@@ -205,7 +205,8 @@ describe('select (dialer), bad input', () => {
     const started = Date.now()
     controller.abort()
     await assert.rejects(p, AbortError)
-    assert.ok(Date.now() - started < 100)
+    // Without the signal it would wait forever; the bound leaves room for a loaded machine.
+    assert.ok(Date.now() - started < 1000)
     assert.equal(abortListeners(controller.signal), 0)
     await d.sinkDone
   })

@@ -195,7 +195,7 @@ describe('mplex muxer', () => {
     const s = a.muxer.newStream()
     const started = Date.now()
     await a.muxer.close()
-    assert.ok(Date.now() - started < 1000)
+    assert.ok(Date.now() - started < 5000, 'bounded by closeTimeout (20 ms), not the default 10 s')
     assert.equal(s.status, 'aborted')
   })
 

@@ -414,17 +414,20 @@ describe('yamux muxer (hand-built frames)', () => {
       assert.ok(reading.error instanceof ConnectionClosedError)
     })
 
+    // The next two need pingTimeout well above how long a loaded machine may hold the test up
+    // between two of its steps: a stall longer than it would read as a silent remote.
     it('keep-alive: a remote that answers keeps the connection up', async () => {
-      const client = peer('outbound', { enableKeepAlive: true, keepAliveInterval: 20, pingTimeout: 40 })
+      const client = peer('outbound', { enableKeepAlive: true, keepAliveInterval: 20, pingTimeout: 1000 })
       for (let i = 0; i < 5; i++) await client.answerPing()
       assert.equal(client.muxer.status, 'open')
     })
 
     it('keep-alive: traffic from the remote counts as liveness even if a pong is late', async () => {
-      const client = peer('outbound', { enableKeepAlive: true, keepAliveInterval: 20, pingTimeout: 30 })
+      const client = peer('outbound', { enableKeepAlive: true, keepAliveInterval: 20, pingTimeout: 300 })
       client.send(frame(WindowUpdate, SYN, 2))
       const started = Date.now()
-      while (Date.now() - started < 150) {
+      // Several times pingTimeout, so that the pongs that never come would have failed it.
+      while (Date.now() - started < 1200) {
         client.send(frame(Data, 0, 2, Uint8Array.of(1)))
         await sleep(5)
       }

@@ -153,7 +153,7 @@ describe('toMultiaddrConnection', () => {
     void conn.sink([Uint8Array.of(1, 2, 3)]).catch(() => {})
     const started = Date.now()
     await conn.close({ waitForRemote: false })
-    assert.ok(Date.now() - started < 1_000, `close({ waitForRemote: false }) took ${Date.now() - started}ms`)
+    assert.ok(Date.now() - started < 5_000, `close({ waitForRemote: false }) took ${Date.now() - started}ms`)
     // Everything we wrote and our FIN reach the remote, which has not ended its side yet.
     assert.deepEqual([...await received], [1, 2, 3])
     assert.equal(client.writableFinished, true)

@@ -245,7 +245,7 @@ describe('listener', () => {
     await delay(30)
     const started = Date.now()
     await assert.rejects(listener.close({ closeConnections: true, signal: AbortSignal.timeout(100) }), (err: Error) => err.name === 'AbortError' || err.name === 'TimeoutError')
-    assert.ok(Date.now() - started < 2_000)
+    assert.ok(Date.now() - started < 10_000)
     assert.notEqual(accepted[0].timeline.close, undefined)
     socket.destroy()
   })

@@ -161,7 +161,8 @@ describe('AbstractStream', () => {
     const [a] = streamPair()
     const started = Date.now()
     await assert.rejects(a.close({ signal: AbortSignal.abort() }))
-    assert.ok(Date.now() - started < 100)
+    // Far below the 10 s close timeout it would otherwise wait, with room for a loaded machine.
+    assert.ok(Date.now() - started < 1000)
     assert.equal(a.status, 'aborted')
   })
 
