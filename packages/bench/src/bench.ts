@@ -77,6 +77,17 @@ export interface NodeRuntime {
   v8: string
 }
 
+/**
+ * How much of the machine's CPU time the hypervisor took for other guests while a run measured
+ * (steal time, from `/proc/stat`): the whole run and each group, as fractions of all CPU time. A
+ * shared VM can lose most of its CPU this way, which stretches every wall-clock row and the rates
+ * of both implementations unevenly. Absent where `/proc/stat` does not exist (not Linux).
+ */
+export interface HostSteal {
+  run: number
+  groups: Partial<Record<Group, number>>
+}
+
 /** A whole run: what was run, where, and the rows. */
 export interface BenchResults {
   version: 1
@@ -86,7 +97,44 @@ export interface BenchResults {
   machine: MachineInfo
   versions: Record<string, string>
   durationSeconds: number
+  /** See {@link HostSteal}. */
+  steal?: HostSteal
   results: ResultRecord[]
+}
+
+/** The aggregate CPU counters of `/proc/stat`, in clock ticks: all time, and steal time alone. */
+export interface CpuTicks {
+  total: number
+  steal: number
+}
+
+/**
+ * Parses the `cpu` line of `/proc/stat` (user nice system idle iowait irq softirq steal guest
+ * guest_nice; guest time is already counted in user and nice). `undefined` if there is none.
+ */
+export function parseCpuTicks (procStat: string): CpuTicks | undefined {
+  const line = procStat.split('\n').find(l => l.startsWith('cpu '))
+  if (line == null) return undefined
+  const fields = line.trim().split(/\s+/).slice(1).map(Number)
+  if (fields.length < 4 || fields.some(f => !Number.isFinite(f))) return undefined
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
+  return { total, steal: fields[7] ?? 0 }
+}
+
+/** This machine's CPU counters now; `undefined` where `/proc/stat` cannot be read. */
+export function readCpuTicks (path = '/proc/stat'): CpuTicks | undefined {
+  try {
+    return parseCpuTicks(readFileSync(path, 'utf8'))
+  } catch {
+    return undefined
+  }
+}
+
+/** The share of CPU time stolen between two readings; `undefined` when either is missing or no time passed. */
+export function stealBetween (before: CpuTicks | undefined, after: CpuTicks | undefined): number | undefined {
+  if (before == null || after == null) return undefined
+  const total = after.total - before.total
+  return total > 0 ? (after.steal - before.steal) / total : undefined
 }
 
 /** Where progress lines go. */
@@ -639,10 +687,16 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     memory: async () => memory(config, log),
     ceilings: async () => ceilings(config, log, results)
   }
+  const runTicks = readCpuTicks()
+  const groupSteal: Partial<Record<Group, number>> = {}
   for (const group of config.groups) {
     log(`${group}...`)
+    const before = readCpuTicks()
     results.push(...await groups[group]())
+    const stolen = stealBetween(before, readCpuTicks())
+    if (stolen != null) groupSteal[group] = stolen
   }
+  const runSteal = stealBetween(runTicks, readCpuTicks())
   return {
     version: 1,
     date: new Date(started).toISOString(),
@@ -651,6 +705,7 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     machine: { ...machineInfo(), ...(config.nodePath != null ? { workerNode: nodeRuntime(config.nodePath) } : {}) },
     versions: versions(),
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    ...(runSteal != null ? { steal: { run: runSteal, groups: groupSteal } } : {}),
     results
   }
 }

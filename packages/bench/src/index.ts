@@ -2,11 +2,11 @@
  * @peerkit/bench: peerkit against js-libp2p on loopback TCP, side by side. The CLI is `run.js`
  * (`npm run bench`); this module exposes the harness for tests and scripts.
  */
-export { runBenchmarks, compare, machineInfo, nodeRuntime, quiesce, IMPLS } from './bench.js'
-export type { Pair, BenchResults, ResultRecord, MachineInfo, NodeRuntime, Better, ComparedImpl, Log } from './bench.js'
+export { runBenchmarks, compare, machineInfo, nodeRuntime, quiesce, parseCpuTicks, readCpuTicks, stealBetween, IMPLS } from './bench.js'
+export type { Pair, BenchResults, ResultRecord, MachineInfo, NodeRuntime, HostSteal, CpuTicks, Better, ComparedImpl, Log } from './bench.js'
 export { configFor, comboId, comboName, GROUPS } from './config.js'
 export type { BenchConfig, Combo, Group } from './config.js'
-export { markdownTable, writeResults, fmt } from './report.js'
+export { markdownTable, writeResults, fmt, HIGH_STEAL } from './report.js'
 export { summarize, median } from './stats.js'
 export type { Stats } from './stats.js'
 export { WorkerProcess, WorkerError, workerPath, startAll, stopAll } from './worker-process.js'

@@ -24,6 +24,26 @@ function ratioCell (r: ResultRecord): string {
     : `${r.ratio.toFixed(2)}x`
 }
 
+/** Steal time above this share of all CPU time marks a group's figures as taken on a loaded host. */
+export const HIGH_STEAL = 0.1
+
+function percent (fraction: number): string {
+  return `${(fraction * 100).toFixed(1)} %`
+}
+
+/** The header lines on the host's steal time (see `HostSteal`), and a warning for each loaded group. */
+function stealLines (res: BenchResults): string[] {
+  const steal = res.steal
+  if (steal == null) return []
+  const groups = Object.entries(steal.groups) as Array<[string, number]>
+  const lines = [`host steal time (CPU time the hypervisor gave other guests, from /proc/stat): ${percent(steal.run)} of the run${groups.length > 0 ? ` (${groups.map(([g, f]) => `${g} ${percent(f)}`).join(', ')})` : ''}`]
+  const loaded = groups.filter(([, f]) => f > HIGH_STEAL).map(([g]) => g)
+  if (loaded.length > 0) {
+    lines.push(`warning: the host took more than ${percent(HIGH_STEAL)} of the CPU during ${loaded.join(', ')}; those rows are not comparable with a quieter run's (the ratios, measured in alternation, less affected than the absolute figures)`)
+  }
+  return lines
+}
+
 function targetCell (r: ResultRecord): string {
   if (r.target == null) return '—'
   return `${r.target} ${r.met === true ? '✓' : '✗'}`
@@ -40,6 +60,7 @@ export function markdownTable (res: BenchResults): string {
     ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),
     ...(res.config.nodeFlags != null && res.config.nodeFlags.length > 0 ? [`Node.js flags of every worker (both implementations): ${res.config.nodeFlags.join(' ')}`] : []),
     ...(res.machine.allocatorEnv != null ? [`allocator environment of every worker (both implementations): ${Object.entries(res.machine.allocatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    ...stealLines(res),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
     '| --- | --- | --- | --- | --- | --- |'

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, nodeRuntime, quiesce, decodeSize, encodeSize, markdownTable, runBenchmarks, summarize, writeResults } from '../src/index.js'
+import { HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -214,6 +214,25 @@ describe('bench harness', function () {
     })
   })
 
+  describe('steal time', () => {
+    it('reads the aggregate cpu line of /proc/stat and the share stolen between two readings', () => {
+      const at = (user: number, idle: number, steal: number): string =>
+        `cpu  ${user} 0 100 ${idle} 5 0 3 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1 2 3\n`
+      const before = parseCpuTicks(at(1000, 5000, 100))
+      assert.deepEqual(before, { total: 1000 + 100 + 5000 + 5 + 3 + 100, steal: 100 })
+      const after = parseCpuTicks(at(1300, 5400, 400))
+      // 1,000 ticks passed, 300 of them stolen.
+      assert.equal(stealBetween(before, after), 0.3)
+      assert.equal(stealBetween(before, before), undefined, 'no time passed')
+      assert.equal(stealBetween(undefined, after), undefined)
+      // Kernels before 2.6.11 have no steal column; anything else without a cpu line is refused.
+      assert.deepEqual(parseCpuTicks('cpu  10 0 5 85\n'), { total: 100, steal: 0 })
+      assert.equal(parseCpuTicks('intr 1 2 3\n'), undefined)
+      assert.equal(parseCpuTicks('cpu  a b c d\n'), undefined)
+      assert.equal(readCpuTicks('/nonexistent/stat'), undefined)
+    })
+  })
+
   describe('a smoke run of every group, both implementations end to end', () => {
     let res: BenchResults
     let dir: string
@@ -243,6 +262,26 @@ describe('bench harness', function () {
       const plain = machineInfo({ HOME: '/root' })
       assert.equal(plain.allocatorEnv, undefined)
       assert.doesNotMatch(markdownTable({ ...res, machine: plain }), /allocator environment/)
+    })
+
+    it('records the host\'s steal time of the run and of each group, and warns of a loaded group', () => {
+      if (readCpuTicks() == null) {
+        // Not Linux: nothing to read, nothing recorded or printed.
+        assert.equal(res.steal, undefined)
+        assert.doesNotMatch(markdownTable(res), /steal time/)
+        return
+      }
+      const steal = res.steal
+      assert.ok(steal != null)
+      assert.ok(steal.run >= 0 && steal.run <= 1)
+      assert.deepEqual(Object.keys(steal.groups).sort(), [...res.config.groups].sort())
+      for (const f of Object.values(steal.groups)) assert.ok(f >= 0 && f <= 1)
+      const quiet = { run: 0.012, groups: { throughput: 0.02, streams: 0.004 } }
+      const table = markdownTable({ ...res, steal: quiet })
+      assert.match(table, /^host steal time \(CPU time the hypervisor gave other guests, from \/proc\/stat\): 1\.2 % of the run \(throughput 2\.0 %, streams 0\.4 %\)$/m)
+      assert.doesNotMatch(table, /^warning:/m)
+      const loaded = markdownTable({ ...res, steal: { run: 0.3, groups: { throughput: 0.05, streams: HIGH_STEAL + 0.01, memory: 0.74 } } })
+      assert.match(loaded, /^warning: the host took more than 10\.0 % of the CPU during streams, memory; /m)
     })
 
     it('names the Node.js of the workers in the table when it is not the harness\'s', () => {
