@@ -687,16 +687,19 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     memory: async () => memory(config, log),
     ceilings: async () => ceilings(config, log, results)
   }
+  // One reading at each boundary: a group's end is the next group's start.
   const runTicks = readCpuTicks()
+  let ticks = runTicks
   const groupSteal: Partial<Record<Group, number>> = {}
   for (const group of config.groups) {
     log(`${group}...`)
-    const before = readCpuTicks()
     results.push(...await groups[group]())
-    const stolen = stealBetween(before, readCpuTicks())
+    const after = readCpuTicks()
+    const stolen = stealBetween(ticks, after)
     if (stolen != null) groupSteal[group] = stolen
+    ticks = after
   }
-  const runSteal = stealBetween(runTicks, readCpuTicks())
+  const runSteal = stealBetween(runTicks, ticks)
   return {
     version: 1,
     date: new Date(started).toISOString(),
