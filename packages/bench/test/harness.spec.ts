@@ -339,6 +339,13 @@ describe('bench harness', function () {
         assertComparison(r, 1)
       }
       assert.equal(res.results.find(r => r.id === 'connections.first-stream')!.better, 'lower')
+      // The warm-up's first block: one run per implementation, reported without a target.
+      const cold = res.results.find(r => r.id === 'connections.cold')
+      assert.ok(cold != null, 'connections.cold missing')
+      assertComparison(cold, 1)
+      assert.equal(cold.better, 'higher')
+      assert.equal(cold.target, undefined)
+      assert.match(res.results.find(r => r.id === 'connections.sequential')!.title, /after 6 warm-up dials/)
       for (const id of ['connections.cpu.client', 'streams.cpu.sequential.server']) {
         assert.equal(res.results.find(r => r.id === id)!.better, 'lower')
       }
