@@ -401,13 +401,14 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     // Warm-up: the same number of dials for each implementation, in blocks alternating between
     // them; the first block (fresh processes) is kept as the cold rate.
     const block = Math.max(1, config.dials)
+    const coldDials = Math.min(block, config.dialWarmup)
     for (let done = 0; done < config.dialWarmup; done += block) {
       for (const impl of IMPLS) {
         const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: Math.min(block, config.dialWarmup - done) })
         if (done === 0) cold[impl].push(r.count / (r.ms / 1000))
       }
     }
-    if (config.dialWarmup > 0) log(`  warm-up: ${config.dialWarmup} dials each; first ${Math.min(block, config.dialWarmup)}: ${IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(1)} /s`).join(', ')}`)
+    if (coldDials > 0) log(`  warm-up: ${config.dialWarmup} dials each; first ${coldDials}: ${IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(1)} /s`).join(', ')}`)
     for (const impl of IMPLS) {
       await quiesce(p[impl])
       await p[impl].client.cmd('firstStream', { addr: p[impl].server.addr, count: Math.min(5, config.firstStreams) })
@@ -431,8 +432,8 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     const name = comboName(config.setupCombo)
     return [
       compare({ id: 'connections.sequential', group: 'connections', title: `connections/s (dial + upgrade + close, sequential, after ${config.dialWarmup} warm-up dials), ${name}`, unit: 'conn/s', better: 'higher' }, rate, 4),
-      ...(config.dialWarmup > 0
-        ? [compare({ id: 'connections.cold', group: 'connections', title: `connections/s of fresh processes (the warm-up's first ${Math.min(block, config.dialWarmup)} dials, one run), ${name}`, unit: 'conn/s', better: 'higher' }, cold)]
+      ...(coldDials > 0
+        ? [compare({ id: 'connections.cold', group: 'connections', title: `connections/s of fresh processes (the warm-up's first ${coldDials} dials, one run), ${name}`, unit: 'conn/s', better: 'higher' }, cold)]
         : []),
       ...(['client', 'server'] as const).map(side => compare({ id: `connections.cpu.${side}`, group: 'connections', title: `CPU per connection (dial + upgrade + close), ${side}, ${name}`, unit: 'ms', better: 'lower' }, cpuPer[side])),
       compare({ id: 'connections.first-stream', group: 'connections', title: `time to first stream (dial, open, 1-byte echo), ${name}`, unit: 'ms', better: 'lower', note: 'median of the run\'s iterations' }, first, 0.25)

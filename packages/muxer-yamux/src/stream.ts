@@ -169,9 +169,8 @@ export class YamuxStream extends AbstractStream {
     return !this.#done && this.readStatus !== 'closed'
   }
 
-  /** Queues received payload for the reader (dropped once our read side is closed). @internal */
+  /** Queues received payload for the reader; the muxer calls it only while `takesData` is true. @internal */
   receive (data: Uint8ArrayList): void {
-    if (!this.takesData) return
     const length = data.byteLength
     let chunks = countChunks(data)
     if (chunks > MAX_CHUNKS_PER_PAYLOAD && length / chunks < MIN_AVERAGE_CHUNK) {
