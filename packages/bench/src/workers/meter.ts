@@ -3,35 +3,50 @@
  * pauses) and page faults, counted from the moment this module is loaded. Both implementations'
  * workers load it (peerkit's through `serve.ts`, js-libp2p's by importing the compiled module), so
  * their numbers are taken the same way.
+ *
+ * Collections are recorded by V8's `GCProfiler`, whose per-collection work is native, and not by a
+ * `gc` performance observer: an observer changes what it counts. With one, a peerkit receiver of a
+ * noise+yamux transfer ran two to three times as many full collections as the same process
+ * without it (35–58 against 9–20 over 3 GiB), while a `GCProfiler` left the count where it was
+ * (11–16). benchmarks/HISTORY.md has the measurement.
  */
-import { PerformanceObserver, constants } from 'node:perf_hooks'
-import { setImmediate } from 'node:timers/promises'
-import type { PerformanceEntry } from 'node:perf_hooks'
+import { GCProfiler } from 'node:v8'
 import type { ProcessCounters } from '../protocol.js'
 
 const totals = { scavenges: 0, markCompacts: 0, gcPauseMs: 0 }
 
-function count (entries: PerformanceEntry[]): void {
-  for (const entry of entries) {
-    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind
-    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) totals.scavenges++
-    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) totals.markCompacts++
+/** One collection as `GCProfiler#stop` reports it (`cost` in microseconds). */
+interface GCEvent {
+  gcType: string
+  cost: number
+}
+
+/** Kinds of young-generation collection, by the names `GCProfiler` gives them across Node.js releases. */
+const YOUNG = new Set(['Scavenge', 'MinorMarkCompact', 'MinorMarkSweep'])
+
+let profiler = new GCProfiler()
+profiler.start()
+
+/**
+ * Adds what the profiler recorded since the last call to the totals and starts a new recording.
+ * The profiler keeps each collection's record (heap statistics included) until stopped, so
+ * draining at every reading keeps that memory to one measurement's worth.
+ */
+function drain (): void {
+  const data = profiler.stop() as { statistics?: GCEvent[] } | undefined
+  profiler = new GCProfiler()
+  profiler.start()
+  for (const event of data?.statistics ?? []) {
+    if (YOUNG.has(event.gcType)) totals.scavenges++
+    else if (event.gcType === 'MarkSweepCompact') totals.markCompacts++
     // Incremental marking steps and weak callbacks are pauses too, but not collections.
-    totals.gcPauseMs += entry.duration
+    totals.gcPauseMs += event.cost / 1000
   }
 }
 
-const observer = new PerformanceObserver(list => { count(list.getEntries()) })
-observer.observe({ entryTypes: ['gc'] })
-
-/**
- * The counters so far. Node records a collection on the turn after it ends, so this waits one
- * turn, then takes the entries the observer has not been handed yet: a collection that ended
- * just before the call is included.
- */
+/** The counters so far: collections up to this call, page faults from `process.resourceUsage()`. */
 export async function processCounters (): Promise<ProcessCounters> {
-  await setImmediate()
-  count(observer.takeRecords())
+  drain()
   const { minorPageFault, majorPageFault } = process.resourceUsage()
   return { ...totals, pageFaults: minorPageFault + majorPageFault }
 }

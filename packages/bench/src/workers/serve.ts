@@ -51,12 +51,21 @@ export function serveCommands (ready: Omit<ReadyMessage, 'type'>, commands: Reco
  * Reads this process's CPU time, memory and counters; with `collect`, collects garbage first (the
  * worker runs with `--expose-gc`). Do not collect when measuring CPU time: the collection would be
  * counted.
+ *
+ * Without `collect`, the CPU time is read first, so reading the counters (which parses the
+ * collector's records) falls outside a measurement that this reading ends. With `collect`, the
+ * counters are read first, so their records are gone before memory is measured.
  */
 export async function usage (connections: number, collect: boolean): Promise<UsageResult> {
   const gc = (globalThis as { gc?: () => void }).gc
-  if (collect && gc != null) { gc(); gc() }
-  const m = process.memoryUsage()
+  if (collect) {
+    const counters = await processCounters()
+    if (gc != null) { gc(); gc() }
+    const m = process.memoryUsage()
+    return { cpu: process.cpuUsage(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters }
+  }
   const cpu = process.cpuUsage()
+  const m = process.memoryUsage()
   return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters: await processCounters() }
 }
 
