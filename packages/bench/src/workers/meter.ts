@@ -5,10 +5,10 @@
  * their numbers are taken the same way.
  *
  * Collections are recorded by V8's `GCProfiler`, whose per-collection work is native, and not by a
- * `gc` performance observer: an observer changes what it counts. With one, a peerkit receiver of a
- * noise+yamux transfer ran two to three times as many full collections as the same process
- * without it (35–58 against 9–20 over 3 GiB), while a `GCProfiler` left the count where it was
- * (11–16). benchmarks/HISTORY.md has the measurement.
+ * `gc` performance observer: an observer changes what it counts. The benchmark's peerkit worker,
+ * receiving three 1 GiB noise+yamux streams, ran 35–58 full collections with the observer, 15–32
+ * with no meter at all, and 11–15 counting with a `GCProfiler`. benchmarks/HISTORY.md has the
+ * measurement.
  */
 import { GCProfiler } from 'node:v8'
 import type { ProcessCounters } from '../protocol.js'
