@@ -1,5 +1,5 @@
 import { processCounters } from './meter.js'
-import type { ReadyMessage, UsageResult, WorkerRequest, WorkerResponse } from '../protocol.js'
+import type { ProcessCounters, ReadyMessage, UsageResult, WorkerRequest, WorkerResponse } from '../protocol.js'
 
 /** A command handler: receives the request arguments, returns a JSON-serialisable result. */
 export type Command = (args: Record<string, unknown>) => Promise<unknown>
@@ -57,16 +57,16 @@ export function serveCommands (ready: Omit<ReadyMessage, 'type'>, commands: Reco
  * counters are read first, so their records are gone before memory is measured.
  */
 export async function usage (connections: number, collect: boolean): Promise<UsageResult> {
-  const gc = (globalThis as { gc?: () => void }).gc
+  let counters: ProcessCounters | undefined
   if (collect) {
-    const counters = await processCounters()
+    counters = await processCounters()
+    const gc = (globalThis as { gc?: () => void }).gc
     if (gc != null) { gc(); gc() }
-    const m = process.memoryUsage()
-    return { cpu: process.cpuUsage(), rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters }
   }
   const cpu = process.cpuUsage()
   const m = process.memoryUsage()
-  return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters: await processCounters() }
+  counters ??= await processCounters()
+  return { cpu, rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, connections, counters }
 }
 
 /** Difference of two `process.cpuUsage()` readings. */
