@@ -217,7 +217,7 @@ export interface Pair {
 
 /** A worker's options: the combination, and the peerkit settings the CLI overrides. */
 function workerOptions (config: BenchConfig, combo: Combo = config.setupCombo): WorkerOptions {
-  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto, nodeFlags: config.nodeFlags, execPath: config.nodePath }
+  return { ...combo, identifyDelay: config.peerkitIdentifyDelay, noiseCrypto: config.peerkitNoiseCrypto, nodeFlags: config.nodeFlags, execPath: config.nodePath, pin: config.pin }
 }
 
 async function startPairs (combo: Combo, config: BenchConfig): Promise<Record<ComparedImpl, Pair>> {
@@ -590,7 +590,7 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
  * connection in Node.js before any libp2p code runs.
  */
 async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[]): Promise<ResultRecord[]> {
-  const options: WorkerOptions = { nodeFlags: config.nodeFlags, execPath: config.nodePath }
+  const options: WorkerOptions = { nodeFlags: config.nodeFlags, execPath: config.nodePath, pin: config.pin }
   const workers = await startAll([['net', 'server', options], ['net', 'client', options]])
   const [server, client] = workers
   try {

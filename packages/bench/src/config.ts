@@ -1,4 +1,4 @@
-import type { Muxer, Security } from './worker-process.js'
+import type { Muxer, Pin, Security } from './worker-process.js'
 
 /** The groups of benchmarks, selectable with `--only`. */
 export const GROUPS = ['throughput', 'connections', 'streams', 'memory', 'ceilings'] as const
@@ -85,6 +85,12 @@ export interface BenchConfig {
    * release than the one running the harness; unset: the harness's own.
    */
   nodePath?: string
+  /**
+   * Pins every worker process to CPUs (`--pin`): `same` all on the first CPU, `split` servers on
+   * the first and clients on the second. Unset: none, the scheduler's choice, as in the runs
+   * PERFORMANCE.md reports. For measuring what waking a process on another CPU costs.
+   */
+  pin?: Pin
   /** Bytes of each raw `node:net` ceiling run. */
   netBytes: number
   /** Bytes encrypted and decrypted by each ChaCha20-Poly1305 ceiling run. */

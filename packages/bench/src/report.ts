@@ -59,6 +59,7 @@ export function markdownTable (res: BenchResults): string {
     ...(res.config.peerkitIdentifyDelay != null ? [`peerkit identify connectionOpenDelay: ${res.config.peerkitIdentifyDelay} ms (not its default)`] : []),
     ...(res.config.peerkitNoiseCrypto != null ? [`peerkit Noise crypto: ${res.config.peerkitNoiseCrypto}${res.config.peerkitNoiseCrypto === 'libsodium' ? ' (not its default)' : ''}`] : []),
     ...(res.config.nodeFlags != null && res.config.nodeFlags.length > 0 ? [`Node.js flags of every worker (both implementations): ${res.config.nodeFlags.join(' ')}`] : []),
+    ...(res.config.pin != null ? [`workers pinned (both implementations): ${res.config.pin === 'same' ? 'every worker on CPU 0' : 'servers on CPU 0, clients on CPU 1'} (not the default)`] : []),
     ...(res.machine.allocatorEnv != null ? [`allocator environment of every worker (both implementations): ${Object.entries(res.machine.allocatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
     ...stealLines(res),
     '',

@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH]`
+ * `npm run bench -- [--quick] [--only throughput,streams] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH] [--pin same|split]`
  *
  * Runs peerkit and js-libp2p side by side and writes `benchmarks/results/<date>.json` and `.md`.
  */
+import { availableParallelism, platform } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { nodeRuntime, runBenchmarks } from './bench.js'
@@ -22,13 +23,14 @@ const { values } = parseArgs({
     'noise-crypto': { type: 'string' },
     'node-flags': { type: 'string' },
     node: { type: 'string' },
+    pin: { type: 'string' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false }
   }
 })
 
 if (values.help) {
-  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH]`)
+  console.log(`usage: npm run bench -- [--quick | --smoke] [--only ${GROUPS.join(',')}] [--reps N] [--out DIR] [--no-save] [--cpu-prof DIR] [--identify-delay MS] [--noise-crypto node|libsodium] [--node-flags="--flag ..."] [--node PATH] [--pin same|split]`)
   process.exit(0)
 }
 
@@ -86,6 +88,13 @@ if (values.node != null) {
   } catch (err) {
     usageError(`--node takes the path of a Node.js binary: ${(err as Error).message}`)
   }
+}
+if (values.pin != null) {
+  const pin = values.pin
+  if (pin !== 'same' && pin !== 'split') usageError('--pin must be same or split')
+  if (platform() !== 'linux') usageError('--pin works on Linux only (through taskset)')
+  if (pin === 'split' && availableParallelism() < 2) usageError('--pin split needs two CPUs')
+  config.pin = pin
 }
 if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
 

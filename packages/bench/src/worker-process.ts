@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ReadyMessage, Role, WorkerRequest, WorkerResponse } from './protocol.js'
 import type { ChildProcess } from 'node:child_process'
@@ -37,6 +38,23 @@ export interface WorkerOptions {
   nodeFlags?: string[]
   /** The Node.js binary the worker runs on (both implementations alike). Default: this process's. */
   execPath?: string
+  /**
+   * Pins the worker process, every thread of it, to CPUs (Linux, through `taskset`): `same` puts
+   * every worker on the first CPU, `split` servers on the first and clients on the second. Default:
+   * none, the scheduler's choice.
+   */
+  pin?: Pin
+}
+
+/** How workers are pinned to CPUs (see `WorkerOptions.pin`). */
+export type Pin = 'same' | 'split'
+
+/** Where `taskset` (util-linux) is looked for. */
+const TASKSET = '/usr/bin/taskset'
+
+/** The CPU a worker of `role` is pinned to under `pin`. */
+export function pinnedCpu (pin: Pin, role: Role): number {
+  return pin === 'split' && role === 'client' ? 1 : 0
 }
 
 let nextWorker = 0
@@ -119,9 +137,15 @@ export class WorkerProcess {
     // `--cpu-prof DIR` of the CLI: every worker writes a V8 CPU profile there when it exits.
     const profileDir = process.env.PEERKIT_BENCH_CPU_PROF
     if (profileDir != null && profileDir !== '') execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${impl}-${role}-${process.pid}-${Date.now()}-${nextWorker++}.cpuprofile`)
+    if (options.pin != null && !existsSync(TASKSET)) throw new WorkerError(impl, role, `pinning to a CPU needs ${TASKSET} (util-linux)`)
+    const node = options.execPath ?? process.execPath
+    // Pinned from its first instruction: `taskset` sets the affinity and runs node, whose threads
+    // inherit it. Everything else (the IPC channel, stdio) passes through the exec unchanged.
+    const launch = options.pin == null
+      ? { execPath: node, execArgv }
+      : { execPath: TASKSET, execArgv: ['--cpu-list', String(pinnedCpu(options.pin, role)), node, ...execArgv] }
     const child = fork(workerPath(impl), args, {
-      execArgv,
-      ...(options.execPath != null ? { execPath: options.execPath } : {}),
+      ...launch,
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, DEBUG: '' }
     })
@@ -150,6 +174,11 @@ export class WorkerProcess {
       child.kill('SIGKILL')
       throw err
     }
+  }
+
+  /** The worker's process id. */
+  get pid (): number | undefined {
+    return this.#child.pid
   }
 
   /** The address a server worker listens on. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults } from '../src/index.js'
+import { HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -170,6 +170,31 @@ describe('bench harness', function () {
       }
     })
 
+    it('pins every thread of a worker to the CPU its role gets', async () => {
+      /** The CPUs each thread of a process may run on, from /proc. */
+      const affinity = (pid: number): string[] => readdirSync(`/proc/${pid}/task`).map(tid =>
+        /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 'unknown')
+      assert.equal(pinnedCpu('same', 'client'), 0)
+      assert.equal(pinnedCpu('split', 'server'), 0)
+      assert.equal(pinnedCpu('split', 'client'), 1)
+      const workers = await startAll([['net', 'server', { pin: 'split' }], ['net', 'client', { pin: 'split' }], ['net', 'client', {}]])
+      try {
+        const [serverCpus, clientCpus, freeCpus] = workers.map(w => affinity(w.pid ?? -1))
+        // V8 and libuv start threads of their own; each inherits the affinity taskset set.
+        assert.ok(serverCpus.length > 1 && clientCpus.length > 1, `threads: ${serverCpus.length}, ${clientCpus.length}`)
+        assert.deepEqual(new Set(serverCpus), new Set(['0']))
+        assert.deepEqual(new Set(clientCpus), new Set(['1']))
+        // Unpinned, the worker keeps this process's affinity.
+        assert.deepEqual(new Set(freeCpus), new Set(affinity(process.pid)))
+        // Pinned workers still do their work: the client pushes to the server.
+        const [server, client] = workers
+        const r = await client.cmd<{ bytes: number }>('push', { addr: server.addr, bytes: 1 << 20 })
+        assert.equal(r.bytes, 1 << 20)
+      } finally {
+        await stopAll(workers)
+      }
+    })
+
     it('decrypts and authenticates every message of the sealed-loopback ceiling, and refuses a forged one', async () => {
       const w = await WorkerProcess.start('net', 'server')
       try {
@@ -295,6 +320,15 @@ describe('bench harness', function () {
       const table = markdownTable({ ...res, machine })
       assert.match(table, new RegExp(`^machine: .*, Node\\.js ${process.version.replace(/\./g, '\\.')} \\(V8 `, 'm'))
       assert.match(table, /^every worker \(both implementations\) ran on Node\.js v26\.10\.0 \(V8 14\.6\.202\.34-node\.34\), \/opt\/node-26\/bin\/node$/m)
+    })
+
+    it('names how the workers were pinned, when they were', () => {
+      assert.equal(res.config.pin, undefined)
+      assert.doesNotMatch(markdownTable(res), /workers pinned/)
+      assert.match(markdownTable({ ...res, config: { ...res.config, pin: 'same' } }),
+        /^workers pinned \(both implementations\): every worker on CPU 0 \(not the default\)$/m)
+      assert.match(markdownTable({ ...res, config: { ...res.config, pin: 'split' } }),
+        /^workers pinned \(both implementations\): servers on CPU 0, clients on CPU 1 \(not the default\)$/m)
     })
 
     it('measures throughput and CPU per GiB of both implementations', () => {
