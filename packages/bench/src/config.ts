@@ -86,9 +86,9 @@ export interface BenchConfig {
    */
   nodePath?: string
   /**
-   * Pins every worker process to CPUs (`--pin`): `same` all on the first CPU, `split` servers on
-   * the first and clients on the second. Unset: none, the scheduler's choice, as in the runs
-   * PERFORMANCE.md reports. For measuring what waking a process on another CPU costs.
+   * Pins every worker process to a CPU (`--pin`): `same` all on CPU 0, `split` servers on CPU 0
+   * and clients on CPU 1. Unset: none, the scheduler's choice, as in the runs PERFORMANCE.md
+   * reports. For measuring what waking a process on another CPU costs.
    */
   pin?: Pin
   /** Bytes of each raw `node:net` ceiling run. */

@@ -39,9 +39,9 @@ export interface WorkerOptions {
   /** The Node.js binary the worker runs on (both implementations alike). Default: this process's. */
   execPath?: string
   /**
-   * Pins the worker process, every thread of it, to CPUs (Linux, through `taskset`): `same` puts
-   * every worker on the first CPU, `split` servers on the first and clients on the second. Default:
-   * none, the scheduler's choice.
+   * Pins the worker process, every thread of it, to a CPU (Linux, through `taskset`): `same` puts
+   * every worker on CPU 0, `split` servers on CPU 0 and clients on CPU 1. Default: none, the
+   * scheduler's choice.
    */
   pin?: Pin
 }
