@@ -459,10 +459,20 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
       cpuPer[kind].server[impl].push(serverCpu * 1e6 / r.count)
       return r.count / (r.ms / 1000)
     }
+    const cold = perImpl()
     for (const impl of IMPLS) {
       await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
-      await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: Math.min(200, config.sequentialStreams), concurrency: 1 })
-      await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: Math.min(200, config.concurrentStreams), concurrency: config.concurrency })
+    }
+    // Warm-up: one unmeasured pass of each kind per implementation; the sequential pass of the
+    // fresh processes is kept as the cold rate.
+    if (config.streamWarmup > 0) {
+      for (const impl of IMPLS) {
+        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: 1 })
+        cold[impl].push(r.count / (r.ms / 1000))
+        await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: config.concurrency })
+        await quiesce(p[impl])
+      }
+      log(`  warm-up: ${config.streamWarmup} sequential and ${config.streamWarmup} concurrent streams each; sequential: ${IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(0)} /s`).join(', ')}`)
     }
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
@@ -478,7 +488,10 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
     }
     const name = comboName(config.setupCombo)
     return [
-      compare({ id: 'streams.sequential', group: 'streams', title: `streams/s (open + 1-byte echo + close), ${config.sequentialStreams} sequential, ${name}`, unit: 'streams/s', better: 'higher' }, seq, 4),
+      compare({ id: 'streams.sequential', group: 'streams', title: `streams/s (open + 1-byte echo + close), ${config.sequentialStreams} sequential${config.streamWarmup > 0 ? `, after ${config.streamWarmup} warm-up streams` : ''}, ${name}`, unit: 'streams/s', better: 'higher' }, seq, 4),
+      ...(config.streamWarmup > 0
+        ? [compare({ id: 'streams.cold', group: 'streams', title: `streams/s of fresh processes (the warm-up's ${config.streamWarmup} sequential streams, one run), ${name}`, unit: 'streams/s', better: 'higher' }, cold)]
+        : []),
       compare({ id: 'streams.concurrent', group: 'streams', title: `streams/s, ${config.concurrentStreams} with ${config.concurrency} in flight, ${name}`, unit: 'streams/s', better: 'higher' }, conc, 4),
       ...(['sequential', 'concurrent'] as const).flatMap(kind => (['client', 'server'] as const).map(side => compare({
         id: `streams.cpu.${kind}.${side}`,

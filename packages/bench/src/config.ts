@@ -45,6 +45,16 @@ export interface BenchConfig {
   firstStreams: number
   /** Streams opened, echoed and closed one after another per run. */
   sequentialStreams: number
+  /**
+   * Streams each implementation opens, echoes and closes one after another, then with
+   * `concurrency` in flight, on its benchmark connection before the measured stream runs (one
+   * unmeasured pass of each, alternating between the implementations). A fresh process runs its
+   * first thousands of streams on code V8 has not optimised yet: with a warm-up of 200, the first
+   * of seven measured sequential runs was the slowest for both implementations in every saved run
+   * (peerkit's CPU per stream about twice the later runs', js-libp2p's about a third more). The
+   * warm-up's sequential pass is reported on its own row.
+   */
+  streamWarmup: number
   /** Streams opened, echoed and closed per run with `concurrency` in flight. */
   concurrentStreams: number
   /** Streams in flight in the concurrent stream benchmark. */
@@ -129,6 +139,7 @@ export function configFor (mode: 'full' | 'quick' | 'smoke'): BenchConfig {
         dialWarmup: 2500,
         firstStreams: 50,
         sequentialStreams: 5000,
+        streamWarmup: 5000,
         concurrentStreams: 5000,
         memoryConnections: [200, 1000],
         memoryReps: 2,
@@ -146,6 +157,7 @@ export function configFor (mode: 'full' | 'quick' | 'smoke'): BenchConfig {
         dialWarmup: 200,
         firstStreams: 20,
         sequentialStreams: 500,
+        streamWarmup: 500,
         concurrentStreams: 1000,
         memoryConnections: [200],
         memoryReps: 1,
@@ -165,6 +177,7 @@ export function configFor (mode: 'full' | 'quick' | 'smoke'): BenchConfig {
         dialWarmup: 6,
         firstStreams: 2,
         sequentialStreams: 10,
+        streamWarmup: 10,
         concurrentStreams: 20,
         concurrency: 5,
         memoryConnections: [4],

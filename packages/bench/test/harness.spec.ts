@@ -383,6 +383,12 @@ describe('bench harness', function () {
       assert.equal(cold.better, 'higher')
       assert.equal(cold.target, undefined)
       assert.match(res.results.find(r => r.id === 'connections.sequential')!.title, /after 6 warm-up dials/)
+      // The streams' warm-up pass: one sequential run per implementation, also without a target.
+      const coldStreams = res.results.find(r => r.id === 'streams.cold')
+      assert.ok(coldStreams != null, 'streams.cold missing')
+      assertComparison(coldStreams, 1)
+      assert.equal(coldStreams.target, undefined)
+      assert.match(res.results.find(r => r.id === 'streams.sequential')!.title, /after 10 warm-up streams/)
       for (const id of ['connections.cpu.client', 'streams.cpu.sequential.server']) {
         assert.equal(res.results.find(r => r.id === id)!.better, 'lower')
       }
