@@ -388,6 +388,16 @@ async function throughput (config: BenchConfig, log: Log): Promise<ResultRecord[
   return out
 }
 
+/** Operations per second of a timed run. */
+function perSecond (r: TimedResult): number {
+  return r.count / (r.ms / 1000)
+}
+
+/** `peerkit 330.2 /s, js 94.6 /s`: each implementation's single warm-up rate, for the log. */
+function coldRates (cold: Record<ComparedImpl, number[]>, digits: number): string {
+  return IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(digits)} /s`).join(', ')
+}
+
 /** Sequential dial + upgrade + close, and time to first stream. */
 async function connections (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   let pairs: Record<ComparedImpl, Pair> | undefined
@@ -405,10 +415,10 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     for (let done = 0; done < config.dialWarmup; done += block) {
       for (const impl of IMPLS) {
         const r = await p[impl].client.cmd<TimedResult>('dials', { addr: p[impl].server.addr, count: Math.min(block, config.dialWarmup - done) })
-        if (done === 0) cold[impl].push(r.count / (r.ms / 1000))
+        if (done === 0) cold[impl].push(perSecond(r))
       }
     }
-    if (coldDials > 0) log(`  warm-up: ${config.dialWarmup} dials each; first ${coldDials}: ${IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(1)} /s`).join(', ')}`)
+    if (coldDials > 0) log(`  warm-up: ${config.dialWarmup} dials each; first ${coldDials}: ${coldRates(cold, 1)}`)
     for (const impl of IMPLS) {
       await quiesce(p[impl])
       await p[impl].client.cmd('firstStream', { addr: p[impl].server.addr, count: Math.min(5, config.firstStreams) })
@@ -416,7 +426,7 @@ async function connections (config: BenchConfig, log: Log): Promise<ResultRecord
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
         const { result: r, serverCpu } = await withUsage<TimedResult>(p[impl], 'dials', { count: config.dials })
-        rate[impl].push(r.count / (r.ms / 1000))
+        rate[impl].push(perSecond(r))
         cpuPer.client[impl].push(cpuSeconds(r.cpu) * 1000 / r.count)
         cpuPer.server[impl].push(serverCpu * 1000 / r.count)
         log(`  connections ${impl}: ${rate[impl].at(-1)?.toFixed(1)} /s`)
@@ -457,23 +467,19 @@ async function streams (config: BenchConfig, log: Log): Promise<ResultRecord[]> 
       const { result: r, serverCpu } = await withUsage<TimedResult>(p[impl], 'streams', { count, concurrency })
       cpuPer[kind].client[impl].push(cpuSeconds(r.cpu) * 1e6 / r.count)
       cpuPer[kind].server[impl].push(serverCpu * 1e6 / r.count)
-      return r.count / (r.ms / 1000)
+      return perSecond(r)
     }
     const cold = perImpl()
-    for (const impl of IMPLS) {
-      await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
-    }
     // Warm-up: one unmeasured pass of each kind per implementation; the sequential pass of the
     // fresh processes is kept as the cold rate.
-    if (config.streamWarmup > 0) {
-      for (const impl of IMPLS) {
-        const r = await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: 1 })
-        cold[impl].push(r.count / (r.ms / 1000))
-        await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: config.concurrency })
-        await quiesce(p[impl])
-      }
-      log(`  warm-up: ${config.streamWarmup} sequential and ${config.streamWarmup} concurrent streams each; sequential: ${IMPLS.map(i => `${i} ${cold[i][0]?.toFixed(0)} /s`).join(', ')}`)
+    for (const impl of IMPLS) {
+      await p[impl].client.cmd('connect', { addr: p[impl].server.addr })
+      if (config.streamWarmup === 0) continue
+      cold[impl].push(perSecond(await p[impl].client.cmd<TimedResult>('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: 1 })))
+      await p[impl].client.cmd('streams', { addr: p[impl].server.addr, count: config.streamWarmup, concurrency: config.concurrency })
+      await quiesce(p[impl])
     }
+    if (config.streamWarmup > 0) log(`  warm-up: ${config.streamWarmup} sequential and ${config.streamWarmup} concurrent streams each; sequential: ${coldRates(cold, 0)}`)
     for (let rep = 0; rep < config.reps; rep++) {
       for (const impl of IMPLS) {
         seq[impl].push(await run(impl, 'sequential', config.sequentialStreams, 1))

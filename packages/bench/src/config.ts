@@ -49,10 +49,10 @@ export interface BenchConfig {
    * Streams each implementation opens, echoes and closes one after another, then with
    * `concurrency` in flight, on its benchmark connection before the measured stream runs (one
    * unmeasured pass of each, alternating between the implementations). A fresh process runs its
-   * first thousands of streams on code V8 has not optimised yet: with a warm-up of 200, the first
-   * of seven measured sequential runs was the slowest for both implementations in every saved run
-   * (peerkit's CPU per stream about twice the later runs', js-libp2p's about a third more). The
-   * warm-up's sequential pass is reported on its own row.
+   * first thousands of streams on code V8 has not optimised yet: with a warm-up of 200, peerkit's
+   * CPU per stream in the first of seven measured sequential runs was 1.35–3.09x the median of
+   * the other six in every saved run of 2026-11-22 (js-libp2p's 0.99–1.46x). The warm-up's
+   * sequential pass is reported on its own row.
    */
   streamWarmup: number
   /** Streams opened, echoed and closed per run with `concurrency` in flight. */
