@@ -10,13 +10,17 @@ export const MAX_PROTOCOL_ID_LENGTH = 1000
 export class ProtocolRegistrar implements Registrar {
   readonly #handlers = new Map<string, StreamHandlerRecord>()
   readonly #onChange: () => void
+  /** The sorted protocol list, kept until the table changes: every inbound stream asks for it. */
+  #sorted: string[] | undefined
 
   constructor (onChange: () => void = () => {}) {
     this.#onChange = onChange
   }
 
   getProtocols (): string[] {
-    return [...this.#handlers.keys()].sort()
+    this.#sorted ??= [...this.#handlers.keys()].sort()
+    // A copy: the caller may change what it gets.
+    return this.#sorted.slice()
   }
 
   handle (protocol: string, handler: StreamHandler, options: StreamHandlerOptions = {}): void {
@@ -33,11 +37,15 @@ export class ProtocolRegistrar implements Registrar {
       if (!Number.isInteger(v) || v < 0) throw new InvalidParametersError(`${name} must be a non-negative integer`)
     }
     this.#handlers.set(protocol, { handler, options: { maxInboundStreams, maxOutboundStreams } })
+    this.#sorted = undefined
     this.#onChange()
   }
 
   unhandle (protocol: string): void {
-    if (this.#handlers.delete(protocol)) this.#onChange()
+    if (this.#handlers.delete(protocol)) {
+      this.#sorted = undefined
+      this.#onChange()
+    }
   }
 
   findHandler (protocol: string): StreamHandlerRecord | undefined {

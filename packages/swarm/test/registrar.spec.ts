@@ -25,6 +25,23 @@ describe('ProtocolRegistrar', () => {
     assert.deepEqual(r.getProtocols(), ['/a/1.0.0'])
   })
 
+  it('getProtocols follows every change and hands out a copy the caller may change', () => {
+    const r = new ProtocolRegistrar()
+    r.handle('/c/1.0.0', noop)
+    const first = r.getProtocols()
+    first.push('/mine')
+    first.sort().reverse()
+    assert.deepEqual(r.getProtocols(), ['/c/1.0.0'], 'a changed copy does not change the table')
+    r.handle('/a/1.0.0', noop)
+    assert.deepEqual(r.getProtocols(), ['/a/1.0.0', '/c/1.0.0'], 'a new handler appears, in order')
+    r.handle('/a/1.0.0', noop, { force: true })
+    assert.deepEqual(r.getProtocols(), ['/a/1.0.0', '/c/1.0.0'], 'a replaced handler is listed once')
+    r.unhandle('/c/1.0.0')
+    assert.deepEqual(r.getProtocols(), ['/a/1.0.0'], 'a removed handler disappears')
+    r.unhandle('/nope/1.0.0')
+    assert.deepEqual(r.getProtocols(), ['/a/1.0.0'])
+  })
+
   it('getHandler of an unknown protocol throws UnsupportedProtocolError naming it', () => {
     const r = new ProtocolRegistrar()
     assert.throws(() => r.getHandler('/nope/1.0.0'), (err: Error) => {
