@@ -4,9 +4,11 @@ import { createRequire } from 'node:module'
 import { arch, cpus, platform, release, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { comboId, comboName } from './config.js'
+import { otherLoadBetween, readCpu, stealBetween } from './load.js'
 import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
+import type { CpuShares, HostSteal, OtherLoad } from './load.js'
 import type { CryptoResult, HoldResult, ProcessCounters, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
 import type { Stats } from './stats.js'
 import type { Impl, WorkerOptions } from './worker-process.js'
@@ -77,17 +79,6 @@ export interface NodeRuntime {
   v8: string
 }
 
-/**
- * How much of the machine's CPU time the hypervisor took for other guests while a run measured
- * (steal time, from `/proc/stat`): the whole run and each group, as fractions of all CPU time. A
- * shared VM can lose most of its CPU this way, which stretches every wall-clock row and the rates
- * of both implementations unevenly. Absent where `/proc/stat` does not exist (not Linux).
- */
-export interface HostSteal {
-  run: number
-  groups: Partial<Record<Group, number>>
-}
-
 /** A whole run: what was run, where, and the rows. */
 export interface BenchResults {
   version: 1
@@ -99,42 +90,9 @@ export interface BenchResults {
   durationSeconds: number
   /** See {@link HostSteal}. */
   steal?: HostSteal
+  /** See {@link OtherLoad}. */
+  otherLoad?: OtherLoad
   results: ResultRecord[]
-}
-
-/** The aggregate CPU counters of `/proc/stat`, in clock ticks: all time, and steal time alone. */
-export interface CpuTicks {
-  total: number
-  steal: number
-}
-
-/**
- * Parses the `cpu` line of `/proc/stat` (user nice system idle iowait irq softirq steal guest
- * guest_nice; guest time is already counted in user and nice). `undefined` if there is none.
- */
-export function parseCpuTicks (procStat: string): CpuTicks | undefined {
-  const line = procStat.split('\n').find(l => l.startsWith('cpu '))
-  if (line == null) return undefined
-  const fields = line.trim().split(/\s+/).slice(1).map(Number)
-  if (fields.length < 4 || fields.some(f => !Number.isFinite(f))) return undefined
-  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
-  return { total, steal: fields[7] ?? 0 }
-}
-
-/** This machine's CPU counters now; `undefined` where `/proc/stat` cannot be read. */
-export function readCpuTicks (path = '/proc/stat'): CpuTicks | undefined {
-  try {
-    return parseCpuTicks(readFileSync(path, 'utf8'))
-  } catch {
-    return undefined
-  }
-}
-
-/** The share of CPU time stolen between two readings; `undefined` when either is missing or no time passed. */
-export function stealBetween (before: CpuTicks | undefined, after: CpuTicks | undefined): number | undefined {
-  if (before == null || after == null) return undefined
-  const total = after.total - before.total
-  return total > 0 ? (after.steal - before.steal) / total : undefined
 }
 
 /** Where progress lines go. */
@@ -721,19 +679,24 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     memory: async () => memory(config, log),
     ceilings: async () => ceilings(config, log, results)
   }
-  // One reading at each boundary: a group's end is the next group's start.
-  const runTicks = readCpuTicks()
-  let ticks = runTicks
-  const groupSteal: Partial<Record<Group, number>> = {}
+  // One reading at each boundary (a group's end is the next group's start), when every worker of
+  // the group has exited and been reaped, so that the run's own CPU time is complete.
+  const first = readCpu()
+  let reading = first
+  const stealGroups: CpuShares['groups'] = {}
+  const otherGroups: CpuShares['groups'] = {}
   for (const group of config.groups) {
     log(`${group}...`)
     results.push(...await groups[group]())
-    const after = readCpuTicks()
-    const stolen = stealBetween(ticks, after)
-    if (stolen != null) groupSteal[group] = stolen
-    ticks = after
+    const after = readCpu()
+    const stolen = stealBetween(reading.machine, after.machine)
+    if (stolen != null) stealGroups[group] = stolen
+    const other = otherLoadBetween(reading, after)
+    if (other != null) otherGroups[group] = other
+    reading = after
   }
-  const runSteal = stealBetween(runTicks, ticks)
+  const runSteal = stealBetween(first.machine, reading.machine)
+  const runOther = otherLoadBetween(first, reading)
   return {
     version: 1,
     date: new Date(started).toISOString(),
@@ -742,7 +705,8 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     machine: { ...machineInfo(), ...(config.nodePath != null ? { workerNode: nodeRuntime(config.nodePath) } : {}) },
     versions: versions(),
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-    ...(runSteal != null ? { steal: { run: runSteal, groups: groupSteal } } : {}),
+    ...(runSteal != null ? { steal: { run: runSteal, groups: stealGroups } } : {}),
+    ...(runOther != null ? { otherLoad: { run: runOther, groups: otherGroups } } : {}),
     results
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { BenchResults, ResultRecord } from './bench.js'
+import type { CpuShares } from './load.js'
 import type { Stats } from './stats.js'
 
 /** A number with about three significant digits, no exponent. */
@@ -27,21 +28,31 @@ function ratioCell (r: ResultRecord): string {
 /** Steal time above this share of all CPU time marks a group's figures as taken on a loaded host. */
 export const HIGH_STEAL = 0.1
 
+/** Other processes' CPU time above this share of all CPU time marks a group's figures as taken on a busy machine. */
+export const HIGH_OTHER_LOAD = 0.1
+
 function percent (fraction: number): string {
   return `${(fraction * 100).toFixed(1)} %`
 }
 
-/** The header lines on the host's steal time (see `HostSteal`), and a warning for each loaded group. */
-function stealLines (res: BenchResults): string[] {
-  const steal = res.steal
-  if (steal == null) return []
-  const groups = Object.entries(steal.groups) as Array<[string, number]>
-  const lines = [`host steal time (CPU time the hypervisor gave other guests, from /proc/stat): ${percent(steal.run)} of the run${groups.length > 0 ? ` (${groups.map(([g, f]) => `${g} ${percent(f)}`).join(', ')})` : ''}`]
-  const loaded = groups.filter(([, f]) => f > HIGH_STEAL).map(([g]) => g)
-  if (loaded.length > 0) {
-    lines.push(`warning: the host took more than ${percent(HIGH_STEAL)} of the CPU during ${loaded.join(', ')}; those rows are not comparable with a quieter run's (the ratios, measured in alternation, less affected than the absolute figures)`)
-  }
+/** A header line for a run's CPU shares (see `CpuShares`), and a warning naming each group above `high`. */
+function shareLines (shares: CpuShares | undefined, what: string, high: number, warning: (groups: string) => string): string[] {
+  if (shares == null) return []
+  const groups = Object.entries(shares.groups) as Array<[string, number]>
+  const lines = [`${what}: ${percent(shares.run)} of the run${groups.length > 0 ? ` (${groups.map(([g, f]) => `${g} ${percent(f)}`).join(', ')})` : ''}`]
+  const loaded = groups.filter(([, f]) => f > high).map(([g]) => g)
+  if (loaded.length > 0) lines.push(warning(loaded.join(', ')))
   return lines
+}
+
+/** The header lines on the host's steal time and on other processes' load, with their warnings. */
+function loadLines (res: BenchResults): string[] {
+  return [
+    ...shareLines(res.steal, 'host steal time (CPU time the hypervisor gave other guests, from /proc/stat)', HIGH_STEAL,
+      groups => `warning: the host took more than ${percent(HIGH_STEAL)} of the CPU during ${groups}; those rows are not comparable with a quieter run's (the ratios, measured in alternation, less affected than the absolute figures)`),
+    ...shareLines(res.otherLoad, "other processes' CPU time (this machine's, outside the run's own processes, from /proc)", HIGH_OTHER_LOAD,
+      groups => `warning: other processes used more than ${percent(HIGH_OTHER_LOAD)} of the CPU during ${groups} (another benchmark, a build, a test suite?); those rows measured both implementations against that load`)
+  ]
 }
 
 function targetCell (r: ResultRecord): string {
@@ -61,7 +72,7 @@ export function markdownTable (res: BenchResults): string {
     ...(res.config.nodeFlags != null && res.config.nodeFlags.length > 0 ? [`Node.js flags of every worker (both implementations): ${res.config.nodeFlags.join(' ')}`] : []),
     ...(res.config.pin != null ? [`workers pinned (both implementations): ${res.config.pin === 'same' ? 'every worker on CPU 0' : 'servers on CPU 0, clients on CPU 1'} (not the default)`] : []),
     ...(res.machine.allocatorEnv != null ? [`allocator environment of every worker (both implementations): ${Object.entries(res.machine.allocatorEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
-    ...stealLines(res),
+    ...loadLines(res),
     '',
     '| benchmark | unit | peerkit | js-libp2p | peerkit/js | target |',
     '| --- | --- | --- | --- | --- | --- |'

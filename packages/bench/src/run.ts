@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { nodeRuntime, runBenchmarks } from './bench.js'
 import { GROUPS, configFor } from './config.js'
+import { BenchBusyError, acquireRunLock } from './lock.js'
 import { markdownTable, writeResults } from './report.js'
 import type { Group } from './config.js'
 
@@ -97,6 +98,20 @@ if (values.pin != null) {
   config.pin = pin
 }
 if (values['cpu-prof'] != null) process.env.PEERKIT_BENCH_CPU_PROF = values['cpu-prof']
+
+let release: () => void
+try {
+  release = acquireRunLock()
+} catch (err) {
+  if (!(err instanceof BenchBusyError)) throw err
+  console.error(`${err.message}: wait for it to end, or remove the lock if no such run exists`)
+  process.exit(3)
+}
+// Released on every way out: the end of the run, an error, Ctrl-C.
+process.on('exit', release)
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => { process.exit(code) })
+}
 
 console.log(`peerkit bench: ${config.mode} run of ${config.groups.join(', ')}`)
 const results = await runBenchmarks(config, line => { console.log(line) })

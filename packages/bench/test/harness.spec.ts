@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict'
 import { createCipheriv } from 'node:crypto'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults } from '../src/index.js'
+import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -247,17 +249,135 @@ describe('bench harness', function () {
       const at = (user: number, idle: number, steal: number): string =>
         `cpu  ${user} 0 100 ${idle} 5 0 3 ${steal} 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\nintr 1 2 3\n`
       const before = parseCpuTicks(at(1000, 5000, 100))
-      assert.deepEqual(before, { total: 1000 + 100 + 5000 + 5 + 3 + 100, steal: 100 })
+      assert.deepEqual(before, { total: 1000 + 100 + 5000 + 5 + 3 + 100, steal: 100, busy: 1000 + 100 + 3 })
       const after = parseCpuTicks(at(1300, 5400, 400))
       // 1,000 ticks passed, 300 of them stolen.
       assert.equal(stealBetween(before, after), 0.3)
       assert.equal(stealBetween(before, before), undefined, 'no time passed')
       assert.equal(stealBetween(undefined, after), undefined)
       // Kernels before 2.6.11 have no steal column; anything else without a cpu line is refused.
-      assert.deepEqual(parseCpuTicks('cpu  10 0 5 85\n'), { total: 100, steal: 0 })
+      assert.deepEqual(parseCpuTicks('cpu  10 0 5 85\n'), { total: 100, steal: 0, busy: 15 })
       assert.equal(parseCpuTicks('intr 1 2 3\n'), undefined)
       assert.equal(parseCpuTicks('cpu  a b c d\n'), undefined)
       assert.equal(readCpuTicks('/nonexistent/stat'), undefined)
+    })
+  })
+
+  describe('one run at a time', () => {
+    let dir: string
+    beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'peerkit-bench-lock-')) })
+    afterEach(() => { rmSync(dir, { recursive: true, force: true }) })
+
+    /** A process that exits at once: its pid names no live process afterwards. */
+    async function deadPid (): Promise<number> {
+      const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
+      await once(child, 'exit')
+      return child.pid!
+    }
+
+    it('takes the lock, refuses it while a live process holds it, and gives it back', () => {
+      const path = join(dir, 'lock')
+      const release = acquireRunLock(path)
+      assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`)
+      assert.throws(() => acquireRunLock(path), (err: Error) => {
+        assert.ok(err instanceof BenchBusyError)
+        assert.equal(err.pid, process.pid)
+        assert.equal(err.path, path)
+        assert.match(err.message, new RegExp(`another benchmark run \\(pid ${process.pid}\\)`))
+        return true
+      })
+      release()
+      assert.equal(existsSync(path), false)
+      release()
+      const again = acquireRunLock(path)
+      again()
+    })
+
+    it('takes over a lock left by a process that is gone, or naming none, and leaves a lock it no longer holds', async () => {
+      const path = join(dir, 'lock')
+      writeFileSync(path, `${await deadPid()}\n`)
+      const release = acquireRunLock(path)
+      assert.equal(readFileSync(path, 'utf8'), `${process.pid}\n`)
+      // Someone else's lock now (the file was replaced): our release leaves it alone.
+      writeFileSync(path, `${process.ppid}\n`)
+      release()
+      assert.equal(readFileSync(path, 'utf8'), `${process.ppid}\n`)
+      writeFileSync(path, 'not a pid\n')
+      acquireRunLock(path)()
+      assert.equal(existsSync(path), false)
+    })
+
+    it('the CLI refuses to start while another run holds the lock, and runs once it is free', async function () {
+      this.timeout(120_000)
+      const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'run.js')
+      const run = async (): Promise<{ code: number | null, stderr: string }> => {
+        // The CLI keeps its lock in the temporary directory, here one of this test's own.
+        const child = spawn(process.execPath, [cli, '--smoke', '--only', 'ceilings', '--no-save'], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] })
+        let stderr = ''
+        child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+        const [code] = await once(child, 'exit') as [number | null]
+        return { code, stderr }
+      }
+      const release = acquireRunLock(join(dir, 'peerkit-bench.lock'))
+      const refused = await run()
+      assert.equal(refused.code, 3)
+      assert.match(refused.stderr, new RegExp(`another benchmark run \\(pid ${process.pid}\\) is in progress`))
+      release()
+      const ran = await run()
+      assert.equal(ran.code, 0, ran.stderr)
+      assert.equal(existsSync(join(dir, 'peerkit-bench.lock')), false, 'the CLI gave its lock back')
+    })
+  })
+
+  describe("other processes' load", () => {
+    /** A child that burns `ms` of CPU, then prints the CPU time it used (µs) and exits. */
+    function burner (ms: number): { child: ReturnType<typeof spawn>, usedUs: Promise<number> } {
+      const child = spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms}); const u = process.cpuUsage(); console.log(u.user + u.system)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+      let out = ''
+      child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+      const usedUs = once(child, 'exit').then(() => Number(out.trim()))
+      return { child, usedUs }
+    }
+
+    it('reads utime + stime + cutime + cstime of /proc/<pid>/stat, counting fields after the name', () => {
+      // The name may hold spaces and parentheses.
+      const line = '4242 (node (a) b) S 1 4242 4242 0 -1 4194304 100 0 0 0 120 30 7 3 20 0 11 0 555 1000 200\n'
+      assert.equal(parseOwnTicks(line), 120 + 30 + 7 + 3)
+      assert.equal(parseOwnTicks('4242 node S 1'), undefined, 'no name in parentheses')
+      assert.equal(parseOwnTicks('4242 (node) S 1 2 3'), undefined, 'too few fields')
+      assert.equal(parseOwnTicks('4242 (node) S 1 4242 4242 0 -1 4194304 100 0 0 0 x 30 7 3'), undefined, 'not a number')
+      assert.equal(readOwnTicks('/nonexistent/stat'), undefined)
+    })
+
+    it('is the machine\'s task time less the run\'s own, as a share of all CPU time, never below 0', () => {
+      const at = (busy: number, total: number, own: number) => ({ machine: { busy, total, steal: 0 }, own })
+      assert.equal(otherLoadBetween(at(100, 1000, 50), at(700, 2000, 350)), (600 - 300) / 1000)
+      assert.equal(otherLoadBetween(at(100, 1000, 50), at(200, 2000, 300)), 0, 'own time counted by another clock: clamped')
+      assert.equal(otherLoadBetween(at(100, 1000, 50), at(100, 1000, 50)), undefined, 'no time passed')
+      assert.equal(otherLoadBetween({ machine: undefined, own: 1 }, at(1, 2, 3)), undefined)
+      assert.equal(otherLoadBetween(at(1, 2, 3), { machine: at(1, 3, 3).machine, own: undefined }), undefined)
+    })
+
+    it('counts a process outside the run as other load, and a reaped child as the run\'s own', async function () {
+      this.timeout(20_000)
+      if (readOwnTicks() == null || readCpuTicks() == null) {
+        // Not Linux: nothing to read, so no share either.
+        assert.equal(otherLoadBetween(readCpu(), readCpu()), undefined)
+        return
+      }
+      const start = readCpu()
+      const { child, usedUs } = burner(800)
+      await new Promise(resolve => setTimeout(resolve, 600))
+      // The child runs but is not reaped: its time is not yet the run's own.
+      const running = readCpu()
+      const other = otherLoadBetween(start, running)
+      assert.ok(other != null && other > 0.1, `a busy child read as ${String(other)} of the CPU`)
+      const used = await usedUs
+      assert.equal(child.exitCode, 0)
+      const reaped = readCpu()
+      const ticksPerUs = 100 / 1e6 // USER_HZ is 100 on Linux
+      const ownGrowth = reaped.own! - start.own!
+      assert.ok(ownGrowth >= used * ticksPerUs - 3, `own ticks grew by ${ownGrowth}, the child used ${used} µs`)
     })
   })
 
@@ -310,6 +430,24 @@ describe('bench harness', function () {
       assert.doesNotMatch(table, /^warning:/m)
       const loaded = markdownTable({ ...res, steal: { run: 0.3, groups: { throughput: 0.05, streams: HIGH_STEAL + 0.01, memory: 0.74 } } })
       assert.match(loaded, /^warning: the host took more than 10\.0 % of the CPU during streams, memory; /m)
+    })
+
+    it('records other processes\' share of the CPU for the run and each group, and warns of a busy group', () => {
+      if (readOwnTicks() == null || readCpuTicks() == null) {
+        assert.equal(res.otherLoad, undefined)
+        assert.doesNotMatch(markdownTable(res), /other processes/)
+        return
+      }
+      const other = res.otherLoad
+      assert.ok(other != null)
+      assert.ok(other.run >= 0 && other.run <= 1)
+      assert.deepEqual(Object.keys(other.groups).sort(), [...res.config.groups].sort())
+      for (const f of Object.values(other.groups)) assert.ok(f >= 0 && f <= 1)
+      const quiet = markdownTable({ ...res, steal: { run: 0, groups: {} }, otherLoad: { run: 0.021, groups: { throughput: 0.03, memory: 0.001 } } })
+      assert.match(quiet, /^other processes' CPU time \(this machine's, outside the run's own processes, from \/proc\): 2\.1 % of the run \(throughput 3\.0 %, memory 0\.1 %\)$/m)
+      assert.doesNotMatch(quiet, /^warning:/m)
+      const busy = markdownTable({ ...res, steal: { run: 0, groups: {} }, otherLoad: { run: 0.4, groups: { throughput: HIGH_OTHER_LOAD + 0.01, streams: 0.02, ceilings: 0.5 } } })
+      assert.match(busy, /^warning: other processes used more than 10\.0 % of the CPU during throughput, ceilings /m)
     })
 
     it('names the Node.js of the workers in the table when it is not the harness\'s', () => {
