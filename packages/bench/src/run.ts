@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util'
 import { nodeRuntime, runBenchmarks } from './bench.js'
 import { GROUPS, configFor } from './config.js'
 import { BenchBusyError, acquireRunLock } from './lock.js'
-import { markdownTable, writeResults } from './report.js'
+import { otherLoadBetween, readCpu } from './load.js'
+import { HIGH_OTHER_LOAD, markdownTable, writeResults } from './report.js'
 import type { Group } from './config.js'
 
 const { values } = parseArgs({
@@ -114,6 +115,14 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 }
 
 console.log(`peerkit bench: ${config.mode} run of ${config.groups.join(', ')}`)
+// Half a second of the machine before anything starts: a busy machine is better known now than
+// from the warnings under the table minutes later.
+const idleBefore = readCpu()
+await new Promise(resolve => setTimeout(resolve, 500))
+const busyBefore = otherLoadBetween(idleBefore, readCpu())
+if (busyBefore != null && busyBefore > HIGH_OTHER_LOAD) {
+  console.log(`warning: other processes are using ${(busyBefore * 100).toFixed(0)} % of the CPU before the run starts; its rows will measure both implementations against that load`)
+}
 const results = await runBenchmarks(config, line => { console.log(line) })
 console.log('\n' + markdownTable(results))
 if (!values['no-save']) {

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createConnection } from 'node:net'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
@@ -13,6 +13,15 @@ import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
+
+/** A child that burns `ms` of CPU, then prints the CPU time it used (µs) and exits. */
+function burner (ms: number): { child: ReturnType<typeof spawn>, usedUs: Promise<number> } {
+  const child = spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms}); const u = process.cpuUsage(); console.log(u.user + u.system)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
+  const usedUs = once(child, 'exit').then(() => Number(out.trim()))
+  return { child, usedUs }
+}
 
 function assertStats (s: Stats | undefined, what: string, runs: number): void {
   assert.ok(s != null, `${what}: missing`)
@@ -307,16 +316,18 @@ describe('bench harness', function () {
       assert.equal(existsSync(path), false)
     })
 
-    it('the CLI refuses to start while another run holds the lock, and runs once it is free', async function () {
+    it('the CLI refuses to start while another run holds the lock, runs once it is free, and warns of a busy machine before it starts', async function () {
       this.timeout(120_000)
       const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'run.js')
-      const run = async (): Promise<{ code: number | null, stderr: string }> => {
+      const run = async (): Promise<{ code: number | null, stdout: string, stderr: string }> => {
         // The CLI keeps its lock in the temporary directory, here one of this test's own.
-        const child = spawn(process.execPath, [cli, '--smoke', '--only', 'ceilings', '--no-save'], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] })
+        const child = spawn(process.execPath, [cli, '--smoke', '--only', 'ceilings', '--no-save'], { env: { ...process.env, TMPDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] })
+        let stdout = ''
         let stderr = ''
+        child.stdout?.on('data', (d: Buffer) => { stdout += d.toString() })
         child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
         const [code] = await once(child, 'exit') as [number | null]
-        return { code, stderr }
+        return { code, stdout, stderr }
       }
       const release = acquireRunLock(join(dir, 'peerkit-bench.lock'))
       const refused = await run()
@@ -326,19 +337,22 @@ describe('bench harness', function () {
       const ran = await run()
       assert.equal(ran.code, 0, ran.stderr)
       assert.equal(existsSync(join(dir, 'peerkit-bench.lock')), false, 'the CLI gave its lock back')
+      if (readOwnTicks() == null || readCpuTicks() == null) return
+      assert.doesNotMatch(ran.stdout, /other processes are using/, 'nothing else ran')
+      // One spinning process per CPU, outside the CLI's processes: it warns before it starts.
+      const burners = Array.from({ length: availableParallelism() }, () => burner(2500))
+      try {
+        const loaded = await run()
+        assert.equal(loaded.code, 0, loaded.stderr)
+        assert.match(loaded.stdout, /^warning: other processes are using \d+ % of the CPU before the run starts/m)
+      } finally {
+        for (const b of burners) b.child.kill()
+        await Promise.all(burners.map(async b => b.usedUs))
+      }
     })
   })
 
   describe("other processes' load", () => {
-    /** A child that burns `ms` of CPU, then prints the CPU time it used (µs) and exits. */
-    function burner (ms: number): { child: ReturnType<typeof spawn>, usedUs: Promise<number> } {
-      const child = spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms}); const u = process.cpuUsage(); console.log(u.user + u.system)`], { stdio: ['ignore', 'pipe', 'inherit'] })
-      let out = ''
-      child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-      const usedUs = once(child, 'exit').then(() => Number(out.trim()))
-      return { child, usedUs }
-    }
-
     it('reads utime + stime + cutime + cstime of /proc/<pid>/stat, counting fields after the name', () => {
       // The name may hold spaces and parentheses.
       const line = '4242 (node (a) b) S 1 4242 4242 0 -1 4194304 100 0 0 0 120 30 7 3 20 0 11 0 555 1000 200\n'
