@@ -14,9 +14,9 @@ import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
 
-/** A child that burns `ms` of CPU, then prints the CPU time it used (µs) and exits. */
+/** A child that burns `ms` of CPU, then writes the CPU time it used (µs, a plain number: no `console.log`, which colours numbers under FORCE_COLOR) and exits. */
 function burner (ms: number): { child: ReturnType<typeof spawn>, usedUs: Promise<number> } {
-  const child = spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms}); const u = process.cpuUsage(); console.log(u.user + u.system)`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms}); const u = process.cpuUsage(); process.stdout.write(String(u.user + u.system))`], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })
   // 'close', not 'exit': the output may still be on its way when the process has exited.
