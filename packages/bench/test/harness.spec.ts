@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
-import type { BenchResults, Pair, ResultRecord, Stats } from '../src/index.js'
+import type { BenchResults, CpuShares, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
 
 /** A child that burns `ms` of CPU, then writes the CPU time it used (µs, a plain number: no `console.log`, which colours numbers under FORCE_COLOR) and exits. */
@@ -29,6 +29,14 @@ function assertStats (s: Stats | undefined, what: string, runs: number): void {
   assert.equal(s.runs.length, runs, `${what}: ${s.runs.length} runs instead of ${runs}`)
   for (const v of [s.median, s.min, s.max, ...s.runs]) assert.ok(Number.isFinite(v), `${what}: ${v} is not finite`)
   assert.ok(s.min <= s.median && s.median <= s.max, `${what}: min ${s.min} median ${s.median} max ${s.max}`)
+}
+
+/** A run's CPU shares (steal, other load): present, between 0 and 1, one for each group run. */
+function assertShares (shares: CpuShares | undefined, groups: readonly string[]): void {
+  assert.ok(shares != null)
+  assert.ok(shares.run >= 0 && shares.run <= 1, `run: ${shares.run}`)
+  assert.deepEqual(Object.keys(shares.groups).sort(), [...groups].sort())
+  for (const f of Object.values(shares.groups)) assert.ok(f >= 0 && f <= 1, `group: ${f}`)
 }
 
 function assertComparison (r: ResultRecord, runs: number, positive = true): void {
@@ -434,11 +442,7 @@ describe('bench harness', function () {
         assert.doesNotMatch(markdownTable(res), /steal time/)
         return
       }
-      const steal = res.steal
-      assert.ok(steal != null)
-      assert.ok(steal.run >= 0 && steal.run <= 1)
-      assert.deepEqual(Object.keys(steal.groups).sort(), [...res.config.groups].sort())
-      for (const f of Object.values(steal.groups)) assert.ok(f >= 0 && f <= 1)
+      assertShares(res.steal, res.config.groups)
       const quiet = { run: 0.012, groups: { throughput: 0.02, streams: 0.004 } }
       const table = markdownTable({ ...res, steal: quiet })
       assert.match(table, /^host steal time \(CPU time the hypervisor gave other guests, from \/proc\/stat\): 1\.2 % of the run \(throughput 2\.0 %, streams 0\.4 %\)$/m)
@@ -453,11 +457,7 @@ describe('bench harness', function () {
         assert.doesNotMatch(markdownTable(res), /other processes/)
         return
       }
-      const other = res.otherLoad
-      assert.ok(other != null)
-      assert.ok(other.run >= 0 && other.run <= 1)
-      assert.deepEqual(Object.keys(other.groups).sort(), [...res.config.groups].sort())
-      for (const f of Object.values(other.groups)) assert.ok(f >= 0 && f <= 1)
+      assertShares(res.otherLoad, res.config.groups)
       const quiet = markdownTable({ ...res, steal: { run: 0, groups: {} }, otherLoad: { run: 0.021, groups: { throughput: 0.03, memory: 0.001 } } })
       assert.match(quiet, /^other processes' CPU time \(this machine's, outside the run's own processes, from \/proc\): 2\.1 % of the run \(throughput 3\.0 %, memory 0\.1 %\)$/m)
       assert.doesNotMatch(quiet, /^warning:/m)
