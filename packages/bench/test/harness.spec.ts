@@ -590,6 +590,18 @@ describe('bench harness', function () {
           assert.equal(f.target, undefined)
         }
       }
+      // The target (2.5x js-libp2p) against the same loop, from each js-libp2p run.
+      for (const dir of ['push', 'pull']) {
+        const t = res.results.find(r => r.id === `ceiling.sealed-target.${dir}`)
+        const tp = res.results.find(r => r.id === `throughput.noise+yamux.${dir}`)
+        assert.ok(t != null && tp != null, `ceiling.sealed-target.${dir} missing`)
+        assertStats(t.js, t.id, tp.js!.runs.length)
+        assert.equal(t.peerkit, undefined)
+        assert.equal(t.ratio, undefined)
+        assert.ok(Math.abs(t.js!.median - 2.5 * tp.js!.median / sealed.reference!.median) < 1e-9, `${t.id}: ${t.js!.median}`)
+        assert.match(t.title, /^noise\+yamux (push|pull) throughput target \(2\.5x js-libp2p\) as a multiple of the sealed-loopback ceiling \(\d+ MiB\/s; above 1: /)
+        assert.match(markdownTable(res), new RegExp(`^\\| noise\\+yamux ${dir} throughput target .*\\| multiple ↓ \\| — \\| [0-9.]+ `, 'm'))
+      }
     })
 
     it('writes the json and the markdown table, without overwriting an earlier run', () => {
