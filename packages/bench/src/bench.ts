@@ -8,7 +8,7 @@ import { otherLoadBetween, readCpu, stealBetween } from './load.js'
 import { median, summarize } from './stats.js'
 import { WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
-import type { CpuShares, HostSteal, OtherLoad } from './load.js'
+import type { CpuReading, CpuShares, HostSteal, OtherLoad } from './load.js'
 import type { CryptoResult, HoldResult, ProcessCounters, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
 import type { Stats } from './stats.js'
 import type { Impl, WorkerOptions } from './worker-process.js'
@@ -614,6 +614,11 @@ async function ceilings (config: BenchConfig, log: Log, earlier: ResultRecord[])
   }
 }
 
+/** The throughput record of `combo` in direction `dir` among the rows measured before. */
+function throughputRecord (earlier: ResultRecord[], combo: Combo, dir: 'push' | 'pull'): ResultRecord | undefined {
+  return earlier.find(r => r.id === `throughput.${comboId(combo)}.${dir}`)
+}
+
 /**
  * The noise+yamux push and pull throughput of both implementations (from `earlier`), plain and
  * with the peerkit reader freeing its chunks when that was run, as fractions of `ceiling` MiB/s;
@@ -624,7 +629,7 @@ function fractionRows (earlier: ResultRecord[], ceiling: number, idPrefix: strin
   for (const combo of [{ security: 'noise', muxer: 'yamux' }, { security: 'noise', muxer: 'yamux', ownedChunks: true }] as const) {
     const owned = 'ownedChunks' in combo
     for (const dir of ['push', 'pull'] as const) {
-      const tp = earlier.find(r => r.id === `throughput.${comboId(combo)}.${dir}`)
+      const tp = throughputRecord(earlier, combo, dir)
       if (tp?.peerkit == null || tp.js == null) continue
       const peerkit = summarize(tp.peerkit.runs.map(v => v / ceiling))
       const js = summarize(tp.js.runs.map(v => v / ceiling))
@@ -654,7 +659,7 @@ function fractionRows (earlier: ResultRecord[], ceiling: number, idPrefix: strin
 function targetRows (earlier: ResultRecord[], sealed: number): ResultRecord[] {
   const rows: ResultRecord[] = []
   for (const dir of ['push', 'pull'] as const) {
-    const tp = earlier.find(r => r.id === `throughput.noise+yamux.${dir}`)
+    const tp = throughputRecord(earlier, { security: 'noise', muxer: 'yamux' }, dir)
     if (tp?.js == null) continue
     rows.push({
       id: `ceiling.sealed-target.${dir}`,
@@ -694,6 +699,24 @@ function versions (): Record<string, string> {
 }
 
 /**
+ * A share of CPU time (`between` two readings) for the whole run and for each group, from the
+ * reading at the run's start and those at each group's end; `undefined` when the run's share
+ * cannot be measured.
+ */
+function cpuShares (first: CpuReading, ends: Array<[Group, CpuReading]>, between: (a: CpuReading, b: CpuReading) => number | undefined): CpuShares | undefined {
+  const run = between(first, ends.at(-1)?.[1] ?? first)
+  if (run == null) return undefined
+  const groups: CpuShares['groups'] = {}
+  let from = first
+  for (const [group, at] of ends) {
+    const share = between(from, at)
+    if (share != null) groups[group] = share
+    from = at
+  }
+  return { run, groups }
+}
+
+/**
  * Runs the configured benchmark groups, alternating peerkit and js-libp2p (A, B, A, B...) within
  * every benchmark, each implementation's client and server in processes of their own.
  */
@@ -710,21 +733,14 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
   // One reading at each boundary (a group's end is the next group's start), when every worker of
   // the group has exited and been reaped, so that the run's own CPU time is complete.
   const first = readCpu()
-  let reading = first
-  const stealGroups: CpuShares['groups'] = {}
-  const otherGroups: CpuShares['groups'] = {}
+  const ends: Array<[Group, CpuReading]> = []
   for (const group of config.groups) {
     log(`${group}...`)
     results.push(...await groups[group]())
-    const after = readCpu()
-    const stolen = stealBetween(reading.machine, after.machine)
-    if (stolen != null) stealGroups[group] = stolen
-    const other = otherLoadBetween(reading, after)
-    if (other != null) otherGroups[group] = other
-    reading = after
+    ends.push([group, readCpu()])
   }
-  const runSteal = stealBetween(first.machine, reading.machine)
-  const runOther = otherLoadBetween(first, reading)
+  const steal = cpuShares(first, ends, (a, b) => stealBetween(a.machine, b.machine))
+  const otherLoad = cpuShares(first, ends, otherLoadBetween)
   return {
     version: 1,
     date: new Date(started).toISOString(),
@@ -733,8 +749,8 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     machine: { ...machineInfo(), ...(config.nodePath != null ? { workerNode: nodeRuntime(config.nodePath) } : {}) },
     versions: versions(),
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
-    ...(runSteal != null ? { steal: { run: runSteal, groups: stealGroups } } : {}),
-    ...(runOther != null ? { otherLoad: { run: runOther, groups: otherGroups } } : {}),
+    ...(steal != null ? { steal } : {}),
+    ...(otherLoad != null ? { otherLoad } : {}),
     results
   }
 }

@@ -3,7 +3,7 @@
  * implementation's figures then depend on what the other run did at that moment, and nothing in
  * their tables says so. The CLI holds a lock file for the whole run.
  */
-import { openSync, readFileSync, unlinkSync, writeSync, closeSync } from 'node:fs'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -60,12 +60,7 @@ function removeQuietly (path: string): void {
 export function acquireRunLock (path = defaultLockPath()): () => void {
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(path, 'wx')
-      try {
-        writeSync(fd, `${process.pid}\n`)
-      } finally {
-        closeSync(fd)
-      }
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
@@ -76,10 +71,8 @@ export function acquireRunLock (path = defaultLockPath()): () => void {
       removeQuietly(path)
     }
   }
-  let released = false
+  // Once released (or taken over), the file no longer names this process: later calls do nothing.
   return () => {
-    if (released) return
-    released = true
     if (holder(path) === process.pid) removeQuietly(path)
   }
 }
