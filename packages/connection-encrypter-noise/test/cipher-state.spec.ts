@@ -255,4 +255,29 @@ function cipherStateTests (backend: NoiseCrypto): void {
   it('rejects keys that are not 32 bytes', () => {
     assert.throws(() => new CipherState(new Uint8Array(16), backend), { name: 'InvalidParametersError' })
   })
+
+  it('uses a new key for every message after initializeKey, small and large, sealing and opening', () => {
+    const k1 = randomBytes(32)
+    const k2 = randomBytes(32)
+    for (const size of [10, 5000, 65519]) {
+      const plaintext = randomBytes(size)
+      const cs = new CipherState(k1, backend)
+      const first = cs.seal(plaintext)
+      cs.initializeKey(k2)
+      const { ciphertext, tag } = cs.seal(plaintext)
+      // The same bytes a state that only ever had k2 gives at nonce 0, and not those of k1.
+      const fresh = new CipherState(k2, backend).seal(plaintext)
+      assert.equal(toHex(ciphertext as Uint8Array), toHex(fresh.ciphertext as Uint8Array), `${size} bytes`)
+      assert.equal(toHex(tag), toHex(fresh.tag), `${size} bytes`)
+      assert.notEqual(toHex(tag), toHex(first.tag), `${size} bytes`)
+
+      const reader = new CipherState(k1, backend)
+      assert.equal(toHex(reader.open(first.ciphertext as Uint8Array, first.tag) as Uint8Array), toHex(plaintext))
+      reader.initializeKey(k2)
+      assert.equal(toHex(reader.open(ciphertext as Uint8Array, tag) as Uint8Array), toHex(plaintext), `${size} bytes`)
+      // A message sealed under the old key no longer opens.
+      reader.setNonce(0n)
+      assert.throws(() => reader.open(first.ciphertext as Uint8Array, first.tag), { name: 'DecryptionError' })
+    }
+  })
 }
