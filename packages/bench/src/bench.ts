@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path'
 import { comboId, comboName } from './config.js'
 import { otherLoadBetween, readCpu, stealBetween } from './load.js'
 import { median, summarize } from './stats.js'
-import { WorkerProcess, startAll, stopAll } from './worker-process.js'
+import { WorkerError, WorkerProcess, startAll, stopAll } from './worker-process.js'
 import type { BenchConfig, Combo, Group } from './config.js'
 import type { CpuReading, CpuShares, HostSteal, OtherLoad } from './load.js'
 import type { CryptoResult, HoldResult, ProcessCounters, SamplesResult, SealedTransferResult, TimedResult, TransferResult, UsageResult } from './protocol.js'
@@ -515,6 +515,26 @@ async function holdConnections (impl: ComparedImpl, server: WorkerProcess, count
 /** Connections held and closed before the memory baseline is read. */
 const WARM_CONNECTIONS = 100
 
+/** Attempts at one memory measurement (see {@link retryWorkerFailures}). */
+const MEMORY_ATTEMPTS = 2
+
+/**
+ * Runs `attempt` until it succeeds or has failed `attempts` times. Only a worker's failure
+ * (`WorkerError`, e.g. a handshake that timed out while hundreds of peers dialled at once on a
+ * loaded machine) is tried again, after `onRetry`; any other error, and the last failure, is
+ * thrown. Each attempt must clean up after itself.
+ */
+export async function retryWorkerFailures<T> (attempts: number, attempt: () => Promise<T>, onRetry: (err: WorkerError, failed: number) => void): Promise<T> {
+  for (let failed = 0; ; failed++) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (!(err instanceof WorkerError) || failed + 1 >= attempts) throw err
+      onRetry(err, failed + 1)
+    }
+  }
+}
+
 /** Server RSS and heap per idle connection from distinct peers. */
 async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
   const out: ResultRecord[] = []
@@ -523,37 +543,14 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
     const heap = perImpl()
     for (let rep = 0; rep < config.memoryReps; rep++) {
       for (const impl of IMPLS) {
-        const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
-        let clients: WorkerProcess[] = []
-        try {
-          // Warm the server's connection path, then measure from an idle state. 100 connections
-          // (held, then closed) let the JIT optimise that path first: compiled code is per process,
-          // not per connection, and with a smaller warm-up it showed up as 2-3 KiB "per connection"
-          // in the 200-peer figures of both implementations.
-          const warm = Math.min(WARM_CONNECTIONS, n)
-          clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
-          await settle(server, warm, 60_000)
-          await stopAll(clients)
-          await settle(server, 0, 60_000)
-          // Read both figures the same way: after a full collection and the same idle time (V8
-          // returns the heap the warm-up grew only after several idle seconds).
-          await server.cmd<UsageResult>('usage', { gc: true })
-          await sleep(config.memoryIdleMs)
-          const before = await server.cmd<UsageResult>('usage', { gc: true })
-          clients = await holdConnections(impl, server, n, config)
-          await settle(server, n, 120_000)
-          // A full collection, then quiet: V8 gives back the heap it grew during the burst only
-          // after it has seen the process idle for several seconds following a major GC.
-          await server.cmd<UsageResult>('usage', { gc: true })
-          await sleep(config.memoryIdleMs)
-          const after = await server.cmd<UsageResult>('usage', { gc: true })
-          if (after.connections !== n) throw new Error(`the ${impl} server lost connections while idle: ${after.connections} of ${n}`)
-          rss[impl].push((after.rss - before.rss) / 1024 / n)
-          heap[impl].push((after.heapUsed - before.heapUsed) / 1024 / n)
-          log(`  memory ${n} ${impl}: ${rss[impl].at(-1)?.toFixed(1)} KiB RSS, ${heap[impl].at(-1)?.toFixed(1)} KiB heap per connection`)
-        } finally {
-          await stopAll([...clients, server])
-        }
+        // A measurement whose set-up failed (a worker's error, not a figure) is made once more
+        // with fresh processes, instead of ending the whole run.
+        const figures = await retryWorkerFailures(MEMORY_ATTEMPTS, async () => idleConnectionMemory(impl, n, config), (err, failed) => {
+          log(`  memory ${n} ${impl}: attempt ${failed} failed (${err.message}); once more with new processes`)
+        })
+        rss[impl].push(figures.rss)
+        heap[impl].push(figures.heap)
+        log(`  memory ${n} ${impl}: ${figures.rss.toFixed(1)} KiB RSS, ${figures.heap.toFixed(1)} KiB heap per connection`)
       }
     }
     const name = comboName(config.setupCombo)
@@ -561,6 +558,39 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
     out.push(compare({ id: `memory.${n}.heap`, group: 'memory', title: `server JS heap per idle connection, ${n} peers, ${name}, after ${config.memoryIdleMs / 1000} s idle`, unit: 'KiB', better: 'lower' }, heap, 0.25))
   }
   return out
+}
+
+/** One server's RSS and heap per idle connection (KiB) with `n` peers, in processes of its own. */
+async function idleConnectionMemory (impl: ComparedImpl, n: number, config: BenchConfig): Promise<{ rss: number, heap: number }> {
+    const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
+    let clients: WorkerProcess[] = []
+    try {
+      // Warm the server's connection path, then measure from an idle state. 100 connections
+      // (held, then closed) let the JIT optimise that path first: compiled code is per process,
+      // not per connection, and with a smaller warm-up it showed up as 2-3 KiB "per connection"
+      // in the 200-peer figures of both implementations.
+      const warm = Math.min(WARM_CONNECTIONS, n)
+      clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
+      await settle(server, warm, 60_000)
+      await stopAll(clients)
+      await settle(server, 0, 60_000)
+      // Read both figures the same way: after a full collection and the same idle time (V8
+      // returns the heap the warm-up grew only after several idle seconds).
+      await server.cmd<UsageResult>('usage', { gc: true })
+      await sleep(config.memoryIdleMs)
+      const before = await server.cmd<UsageResult>('usage', { gc: true })
+      clients = await holdConnections(impl, server, n, config)
+      await settle(server, n, 120_000)
+      // A full collection, then quiet: V8 gives back the heap it grew during the burst only
+      // after it has seen the process idle for several seconds following a major GC.
+      await server.cmd<UsageResult>('usage', { gc: true })
+      await sleep(config.memoryIdleMs)
+      const after = await server.cmd<UsageResult>('usage', { gc: true })
+      if (after.connections !== n) throw new Error(`the ${impl} server lost connections while idle: ${after.connections} of ${n}`)
+      return { rss: (after.rss - before.rss) / 1024 / n, heap: (after.heapUsed - before.heapUsed) / 1024 / n }
+    } finally {
+      await stopAll([...clients, server])
+    }
 }
 
 /**

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError } from '../src/index.js'
+import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError, retryWorkerFailures, WorkerError } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, CpuShares, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -259,6 +259,39 @@ describe('bench harness', function () {
       } finally {
         await w.stop()
       }
+    })
+  })
+
+  describe('a measurement whose workers failed', () => {
+    it('is made once more after a worker error, and the second result counts', async () => {
+      const retries: string[] = []
+      let calls = 0
+      const value = await retryWorkerFailures(2, async () => {
+        calls++
+        if (calls === 1) throw new WorkerError('js', 'client', 'EncryptionFailedError: timed out')
+        return 42
+      }, (err, failed) => { retries.push(`${failed}: ${err.message}`) })
+      assert.equal(value, 42)
+      assert.equal(calls, 2)
+      assert.deepEqual(retries, ['1: js client worker: EncryptionFailedError: timed out'])
+    })
+
+    it('gives up after the last attempt, with the last error', async () => {
+      let calls = 0
+      await assert.rejects(retryWorkerFailures(2, async () => {
+        calls++
+        throw new WorkerError('peerkit', 'server', `failure ${calls}`)
+      }, () => {}), { name: 'WorkerError', message: 'peerkit server worker: failure 2' })
+      assert.equal(calls, 2)
+    })
+
+    it('does not retry other errors: they are the harness\'s own bugs or a wrong figure', async () => {
+      let calls = 0
+      await assert.rejects(retryWorkerFailures(3, async () => {
+        calls++
+        throw new Error('the js server lost connections while idle')
+      }, () => { assert.fail('no retry expected') }), /lost connections/)
+      assert.equal(calls, 1)
     })
   })
 
