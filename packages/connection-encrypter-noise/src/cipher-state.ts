@@ -58,8 +58,8 @@ export class CipherState {
   // of several µs).
   readonly #material: Buffer
   // The key as node's `KeyObject`, made on the first message node's cipher API seals or opens with
-  // it. Given raw bytes, `createCipheriv` builds such an object itself on every call: about 1 µs on
-  // Node.js 20, 22 and 26, about 20 µs on Node.js 24, where it made a cipher's setup five to seven
+  // it. Given raw bytes, node checks and converts them on every call: about 1 µs on Node.js 20, 22
+  // and 26, 17–20 µs on Node.js 24.18 and later, where that made a cipher's setup five to seven
   // times as costly as with a ready key (a key costs ~100 bytes of heap and ~0.7 KiB of native
   // memory, and 2–3 µs to make once).
   #keyObject: KeyObject | undefined
