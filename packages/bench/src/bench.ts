@@ -562,35 +562,35 @@ async function memory (config: BenchConfig, log: Log): Promise<ResultRecord[]> {
 
 /** One server's RSS and heap per idle connection (KiB) with `n` peers, in processes of its own. */
 async function idleConnectionMemory (impl: ComparedImpl, n: number, config: BenchConfig): Promise<{ rss: number, heap: number }> {
-    const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
-    let clients: WorkerProcess[] = []
-    try {
-      // Warm the server's connection path, then measure from an idle state. 100 connections
-      // (held, then closed) let the JIT optimise that path first: compiled code is per process,
-      // not per connection, and with a smaller warm-up it showed up as 2-3 KiB "per connection"
-      // in the 200-peer figures of both implementations.
-      const warm = Math.min(WARM_CONNECTIONS, n)
-      clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
-      await settle(server, warm, 60_000)
-      await stopAll(clients)
-      await settle(server, 0, 60_000)
-      // Read both figures the same way: after a full collection and the same idle time (V8
-      // returns the heap the warm-up grew only after several idle seconds).
-      await server.cmd<UsageResult>('usage', { gc: true })
-      await sleep(config.memoryIdleMs)
-      const before = await server.cmd<UsageResult>('usage', { gc: true })
-      clients = await holdConnections(impl, server, n, config)
-      await settle(server, n, 120_000)
-      // A full collection, then quiet: V8 gives back the heap it grew during the burst only
-      // after it has seen the process idle for several seconds following a major GC.
-      await server.cmd<UsageResult>('usage', { gc: true })
-      await sleep(config.memoryIdleMs)
-      const after = await server.cmd<UsageResult>('usage', { gc: true })
-      if (after.connections !== n) throw new Error(`the ${impl} server lost connections while idle: ${after.connections} of ${n}`)
-      return { rss: (after.rss - before.rss) / 1024 / n, heap: (after.heapUsed - before.heapUsed) / 1024 / n }
-    } finally {
-      await stopAll([...clients, server])
-    }
+  const server = await WorkerProcess.start(impl, 'server', workerOptions(config))
+  let clients: WorkerProcess[] = []
+  try {
+    // Warm the server's connection path, then measure from an idle state. 100 connections
+    // (held, then closed) let the JIT optimise that path first: compiled code is per process,
+    // not per connection, and with a smaller warm-up it showed up as 2-3 KiB "per connection"
+    // in the 200-peer figures of both implementations.
+    const warm = Math.min(WARM_CONNECTIONS, n)
+    clients = await holdConnections(impl, server, warm, { ...config, nodesPerClientProcess: warm })
+    await settle(server, warm, 60_000)
+    await stopAll(clients)
+    await settle(server, 0, 60_000)
+    // Read both figures the same way: after a full collection and the same idle time (V8
+    // returns the heap the warm-up grew only after several idle seconds).
+    await server.cmd<UsageResult>('usage', { gc: true })
+    await sleep(config.memoryIdleMs)
+    const before = await server.cmd<UsageResult>('usage', { gc: true })
+    clients = await holdConnections(impl, server, n, config)
+    await settle(server, n, 120_000)
+    // A full collection, then quiet: V8 gives back the heap it grew during the burst only
+    // after it has seen the process idle for several seconds following a major GC.
+    await server.cmd<UsageResult>('usage', { gc: true })
+    await sleep(config.memoryIdleMs)
+    const after = await server.cmd<UsageResult>('usage', { gc: true })
+    if (after.connections !== n) throw new Error(`the ${impl} server lost connections while idle: ${after.connections} of ${n}`)
+    return { rss: (after.rss - before.rss) / 1024 / n, heap: (after.heapUsed - before.heapUsed) / 1024 / n }
+  } finally {
+    await stopAll([...clients, server])
+  }
 }
 
 /**

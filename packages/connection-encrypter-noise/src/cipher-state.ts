@@ -159,7 +159,7 @@ export class CipherState {
   #sealWithNode (plaintext: Uint8Array | Uint8ArrayList, ad?: Uint8Array): SealedMessage {
     const material = this.#requireKey()
     this.#checkNonce()
-    const cipher = newCipher(this.#nodeKey(material), material)
+    const cipher = newCipher(this.#nodeKey(), material)
     if (ad != null) cipher.setAAD(ad, { plaintextLength: plaintext.byteLength })
     let ciphertext: Uint8Array | Uint8ArrayList
     if (plaintext instanceof Uint8Array) {
@@ -242,7 +242,7 @@ export class CipherState {
     }
     let out: Uint8Array | Uint8ArrayList
     try {
-      const decipher = newDecipher(this.#nodeKey(material), material)
+      const decipher = newDecipher(this.#nodeKey(), material)
       decipher.setAuthTag(tag)
       if (ciphertext instanceof Uint8Array) {
         if (ad != null) decipher.setAAD(ad, { plaintextLength: ciphertext.byteLength })
@@ -295,7 +295,7 @@ export class CipherState {
     const material = this.#requireKey()
     this.#checkNonce()
     const nonce = this.nonce
-    const decipher = newDecipher(this.#nodeKey(material), material)
+    const decipher = newDecipher(this.#nodeKey(), material)
     let finished = false
     return {
       update: (ciphertext) => {
@@ -316,9 +316,9 @@ export class CipherState {
     }
   }
 
-  /** The key as a `KeyObject` for node's cipher API, made once per key (`material` is this state's, a key set). */
-  #nodeKey (material: Buffer): KeyObject {
-    return (this.#keyObject ??= createSecretKey(material.subarray(0, KEY_BYTES)))
+  /** The key as a `KeyObject` for node's cipher API, made once per key (only once a key is set). */
+  #nodeKey (): KeyObject {
+    return (this.#keyObject ??= createSecretKey(this.#material.subarray(0, KEY_BYTES)))
   }
 
   /** The key and nonce bytes, once a key is set. */
