@@ -32,6 +32,22 @@ if (existsSync(statsFile)) {
 }
 rmSync(dir, { recursive: true, force: true })
 
+// Repeat every failure here: lerna's streamed output can be thousands of lines long, and a log
+// that keeps only its end must still say which test failed and why.
+const failures = perPackage.flatMap(s => (s.failed ?? []).map(f => ({ package: s.package, ...f })))
+if (failures.length > 0) {
+  console.log('\nfailures:')
+  for (const f of failures) {
+    console.log(`  ${f.package}: ${f.title}`)
+    if (f.file != null) console.log(`    in ${f.file}`)
+    const kind = [f.name, f.code].filter(x => x != null && x !== '').join(' ')
+    console.log(`    ${kind !== '' ? kind + ': ' : ''}${f.message.split('\n').join('\n    ')}`)
+    if (f.stack !== '') console.log(f.stack.split('\n').map(line => `      ${line.trim()}`).join('\n'))
+  }
+  const reported = perPackage.reduce((n, s) => n + s.failures, 0)
+  if (reported > failures.length) console.log(`  (${reported - failures.length} more not shown)`)
+}
+
 console.log('\nper package:')
 for (const s of perPackage) {
   console.log(`  ${s.package}: ${s.passes} passed, ${s.failures} failed${s.pending > 0 ? `, ${s.pending} pending` : ''}`)

@@ -8,12 +8,12 @@ import type { YamuxStream } from '../src/stream.js'
 const MiB = 1024 * 1024
 
 /** Sends `total` bytes on a new stream of `pair` and reads them on the other side with `read`. */
-async function transfer (latencyMs: number, total: number, read: (stream: YamuxStream) => Promise<void>, maxStreamWindowSize?: number): Promise<YamuxStream> {
+async function transfer (latencyMs: number, total: number, read: (stream: YamuxStream, listener: YamuxMuxer) => Promise<void>, maxStreamWindowSize?: number): Promise<YamuxStream> {
   let inbound: YamuxStream | undefined
   let reading: Promise<void> | undefined
   const pair = delayedPair(latencyMs, maxStreamWindowSize != null ? { maxStreamWindowSize } : {}, (s) => {
     inbound = s
-    reading = read(s)
+    reading = read(s, pair.listener)
   })
   // The RTT is measured by pings sent with the stream's SYN and ACK.
   const stream = await pair.dialer.newStream()
@@ -60,9 +60,19 @@ describe('yamux receive window', () => {
   })
 
   it('stays at 256 KiB under a reader slower than the link', async () => {
-    const stream = await transfer(2, 3 * MiB, async (s) => {
-      for await (const _ of s.source) await sleep(25)
+    let pause = 0
+    const stream = await transfer(2, 3 * MiB, async (s, listener) => {
+      // Slower than the link as the receiver measures it: a loaded machine can delay the pong of
+      // the RTT probe by tens of milliseconds (seen: a window grown to 2 MiB behind a fixed 25 ms
+      // pause), so the pause is set from the measured RTT: each read, however much it takes,
+      // comes twice the two RTTs within which auto-tuning grows the window after the one before
+      // (the first, after the stream opened).
+      await until(() => listener.rtt != null, 5000, 'the receiver measuring the RTT')
+      pause = Math.max(25, Math.ceil(4 * (listener.rtt ?? 0)))
+      await sleep(pause)
+      for await (const _ of s.source) await sleep(pause)
     })
+    assert.ok(pause >= 25)
     assert.equal(stream.receiveWindow, INITIAL_STREAM_WINDOW)
   })
 
