@@ -92,7 +92,15 @@ export interface BenchResults {
   steal?: HostSteal
   /** See {@link OtherLoad}. */
   otherLoad?: OtherLoad
+  /** Groups that ended with an error; their rows are missing from `results`. */
+  failedGroups?: GroupFailure[]
   results: ResultRecord[]
+}
+
+/** A benchmark group that ended with an error, and the error (name and message). */
+export interface GroupFailure<G extends string = Group> {
+  group: G
+  error: string
 }
 
 /** Where progress lines go. */
@@ -763,12 +771,9 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
   // One reading at each boundary (a group's end is the next group's start), when every worker of
   // the group has exited and been reaped, so that the run's own CPU time is complete.
   const first = readCpu()
-  const ends: Array<[Group, CpuReading]> = []
-  for (const group of config.groups) {
-    log(`${group}...`)
+  const { ends, failedGroups } = await runGroups(config.groups, async group => {
     results.push(...await groups[group]())
-    ends.push([group, readCpu()])
-  }
+  }, log)
   const steal = cpuShares(first, ends, (a, b) => stealBetween(a.machine, b.machine))
   const otherLoad = cpuShares(first, ends, otherLoadBetween)
   return {
@@ -781,6 +786,29 @@ export async function runBenchmarks (config: BenchConfig, log: Log = () => {}): 
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     ...(steal != null ? { steal } : {}),
     ...(otherLoad != null ? { otherLoad } : {}),
+    ...(failedGroups.length > 0 ? { failedGroups } : {}),
     results
   }
+}
+
+/**
+ * Runs `run` for each group in turn. A group that fails is logged and recorded, and the next group
+ * still runs: a long run keeps what it measured, and its table says which rows are missing and why.
+ * A CPU reading is taken at each group's end, failed or not.
+ */
+export async function runGroups<G extends string> (order: readonly G[], run: (group: G) => Promise<void>, log: Log): Promise<{ ends: Array<[G, CpuReading]>, failedGroups: Array<GroupFailure<G>> }> {
+  const ends: Array<[G, CpuReading]> = []
+  const failedGroups: Array<GroupFailure<G>> = []
+  for (const group of order) {
+    log(`${group}...`)
+    try {
+      await run(group)
+    } catch (err) {
+      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+      log(`${group} failed, its rows are missing: ${error}`)
+      failedGroups.push({ group, error })
+    }
+    ends.push([group, readCpu()])
+  }
+  return { ends, failedGroups }
 }

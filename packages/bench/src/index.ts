@@ -2,8 +2,8 @@
  * @peerkit/bench: peerkit against js-libp2p on loopback TCP, side by side. The CLI is `run.js`
  * (`npm run bench`); this module exposes the harness for tests and scripts.
  */
-export { runBenchmarks, compare, machineInfo, nodeRuntime, quiesce, retryWorkerFailures, IMPLS } from './bench.js'
-export type { Pair, BenchResults, ResultRecord, MachineInfo, NodeRuntime, Better, ComparedImpl, Log } from './bench.js'
+export { runBenchmarks, runGroups, compare, machineInfo, nodeRuntime, quiesce, retryWorkerFailures, IMPLS } from './bench.js'
+export type { Pair, BenchResults, GroupFailure, ResultRecord, MachineInfo, NodeRuntime, Better, ComparedImpl, Log } from './bench.js'
 export { parseCpuTicks, readCpuTicks, parseOwnTicks, readOwnTicks, readCpu, stealBetween, otherLoadBetween } from './load.js'
 export type { CpuTicks, CpuReading, CpuShares, HostSteal, OtherLoad } from './load.js'
 export { configFor, comboId, comboName, GROUPS } from './config.js'

@@ -82,6 +82,10 @@ export function markdownTable (res: BenchResults): string {
     const peerkit = r.reference != null ? `${cell(r.reference)} (Node.js)` : cell(r.peerkit)
     lines.push(`| ${r.title} | ${unit} | ${peerkit} | ${cell(r.js)} | ${ratioCell(r)} | ${targetCell(r)} |`)
   }
+  if (res.failedGroups != null && res.failedGroups.length > 0) {
+    lines.push('')
+    for (const f of res.failedGroups) lines.push(`**not measured: the ${f.group} group failed**, its rows are missing: ${f.error.split('\n')[0]}`)
+  }
   return lines.join('\n') + '\n'
 }
 

@@ -129,3 +129,8 @@ if (!values['no-save']) {
   const dir = values.out ?? fileURLToPath(new URL('../../../../benchmarks/results/', import.meta.url))
   console.log(`written: ${writeResults(results, dir)}`)
 }
+// The rows that were measured are printed and saved; a failed group still fails the run.
+if (results.failedGroups != null && results.failedGroups.length > 0) {
+  console.error(`failed: ${results.failedGroups.map(f => f.group).join(', ')}`)
+  process.exitCode = 1
+}

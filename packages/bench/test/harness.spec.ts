@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError, retryWorkerFailures, WorkerError } from '../src/index.js'
+import { HIGH_OTHER_LOAD, HIGH_STEAL, SEALED_CEILING_KEY, WorkerProcess, compare, pinnedCpu, startAll, stopAll, configFor, machineInfo, nodeRuntime, parseCpuTicks, quiesce, decodeSize, encodeSize, markdownTable, readCpuTicks, runBenchmarks, stealBetween, summarize, writeResults, otherLoadBetween, parseOwnTicks, readCpu, readOwnTicks, acquireRunLock, BenchBusyError, retryWorkerFailures, runGroups, WorkerError } from '../src/index.js'
 import { processCounters } from '../src/workers/meter.js'
 import type { BenchResults, CpuShares, Pair, ResultRecord, Stats } from '../src/index.js'
 import type { UsageResult } from '../src/protocol.js'
@@ -292,6 +292,26 @@ describe('bench harness', function () {
         throw new Error('the js server lost connections while idle')
       }, () => { assert.fail('no retry expected') }), /lost connections/)
       assert.equal(calls, 1)
+    })
+  })
+
+  describe('a group that fails', () => {
+    it('is logged and recorded with its error, the groups after it still run, and each group ends with a CPU reading', async () => {
+      const ran: string[] = []
+      const lines: string[] = []
+      const { ends, failedGroups } = await runGroups(['throughput', 'connections', 'memory', 'ceilings'], async group => {
+        ran.push(group)
+        if (group === 'connections') throw new WorkerError('js', 'client', 'EncryptionFailedError: timed out')
+        if (group === 'memory') throw 'not an Error'
+      }, line => { lines.push(line) })
+      assert.deepEqual(ran, ['throughput', 'connections', 'memory', 'ceilings'])
+      assert.deepEqual(failedGroups, [
+        { group: 'connections', error: 'WorkerError: js client worker: EncryptionFailedError: timed out' },
+        { group: 'memory', error: 'not an Error' }
+      ])
+      assert.deepEqual(ends.map(([g]) => g), ran)
+      for (const [, reading] of ends) assert.ok(reading != null)
+      assert.ok(lines.some(l => l.startsWith('connections failed, its rows are missing: WorkerError')), lines.join('\n'))
     })
   })
 
@@ -634,6 +654,20 @@ describe('bench harness', function () {
         assert.ok(Math.abs(t.js!.median - 2.5 * tp.js!.median / sealed.reference!.median) < 1e-9, `${t.id}: ${t.js!.median}`)
         assert.match(t.title, /^noise\+yamux (push|pull) throughput target \(2\.5x js-libp2p\) as a multiple of the sealed-loopback ceiling \(\d+ MiB\/s; above 1: /)
         assert.match(markdownTable(res), new RegExp(`^\\| noise\\+yamux ${dir} throughput target .*\\| multiple ↓ \\| — \\| [0-9.]+ `, 'm'))
+      }
+    })
+
+    it('names the groups that failed under the table and in the json; a run without failures names none', () => {
+      assert.equal(res.failedGroups, undefined)
+      assert.doesNotMatch(markdownTable(res), /not measured/)
+      const failed: BenchResults = { ...res, failedGroups: [{ group: 'memory', error: 'WorkerError: js client worker: timed out\nat somewhere' }] }
+      assert.match(markdownTable(failed), /\n\*\*not measured: the memory group failed\*\*, its rows are missing: WorkerError: js client worker: timed out\n$/)
+      const out = mkdtempSync(join(tmpdir(), 'peerkit-bench-failed-'))
+      try {
+        const back = JSON.parse(readFileSync(writeResults(failed, out), 'utf8')) as BenchResults
+        assert.deepEqual(back.failedGroups, failed.failedGroups)
+      } finally {
+        rmSync(out, { recursive: true, force: true })
       }
     })
 
