@@ -497,7 +497,7 @@ describe('bench harness', function () {
       }
       assertShares(res.steal, res.config.groups)
       const quiet = { run: 0.012, groups: { throughput: 0.02, streams: 0.004 } }
-      const table = markdownTable({ ...res, steal: quiet })
+      const table = markdownTable({ ...res, steal: quiet, otherLoad: { run: 0, groups: {} } })
       assert.match(table, /^host steal time \(CPU time the hypervisor gave other guests, from \/proc\/stat\): 1\.2 % of the run \(throughput 2\.0 %, streams 0\.4 %\)$/m)
       assert.doesNotMatch(table, /^warning:/m)
       const loaded = markdownTable({ ...res, steal: { run: 0.3, groups: { throughput: 0.05, streams: HIGH_STEAL + 0.01, memory: 0.74 } } })
