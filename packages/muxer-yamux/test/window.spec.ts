@@ -64,9 +64,9 @@ describe('yamux receive window', () => {
     const stream = await transfer(2, 3 * MiB, async (s, listener) => {
       // Slower than the link as the receiver measures it: a loaded machine can delay the pong of
       // the RTT probe by tens of milliseconds (seen: a window grown to 2 MiB behind a fixed 25 ms
-      // pause), so the pause is set from the measured RTT: each read, however much it takes,
-      // comes twice the two RTTs within which auto-tuning grows the window after the one before
-      // (the first, after the stream opened).
+      // pause), so the pause is set from the measured RTT: each read comes at least four RTTs
+      // after the one before (the first, four RTTs after the stream opened), twice the two RTTs
+      // within which auto-tuning would grow the window.
       await until(() => listener.rtt != null, 5000, 'the receiver measuring the RTT')
       pause = Math.max(25, Math.ceil(4 * (listener.rtt ?? 0)))
       await sleep(pause)
