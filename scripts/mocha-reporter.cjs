@@ -39,7 +39,7 @@ class PeerkitReporter extends Mocha.reporters.Spec {
         failures: stats.failures ?? 0,
         pending: stats.pending ?? 0,
         tests: stats.tests ?? 0,
-        failed: failures
+        failedTests: failures
       })
       fs.appendFileSync(file, line + '\n')
     })

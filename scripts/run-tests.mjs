@@ -34,7 +34,7 @@ rmSync(dir, { recursive: true, force: true })
 
 // Repeat every failure here: lerna's streamed output can be thousands of lines long, and a log
 // that keeps only its end must still say which test failed and why.
-const failures = perPackage.flatMap(s => (s.failed ?? []).map(f => ({ package: s.package, ...f })))
+const failures = perPackage.flatMap(s => (s.failedTests ?? []).map(f => ({ package: s.package, ...f })))
 if (failures.length > 0) {
   console.log('\nfailures:')
   for (const f of failures) {
@@ -44,8 +44,7 @@ if (failures.length > 0) {
     console.log(`    ${kind !== '' ? kind + ': ' : ''}${f.message.split('\n').join('\n    ')}`)
     if (f.stack !== '') console.log(f.stack.split('\n').map(line => `      ${line.trim()}`).join('\n'))
   }
-  const reported = perPackage.reduce((n, s) => n + s.failures, 0)
-  if (reported > failures.length) console.log(`  (${reported - failures.length} more not shown)`)
+  if (failed > failures.length) console.log(`  (${failed - failures.length} more not shown)`)
 }
 
 console.log('\nper package:')
