@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { createHmac, randomBytes } from 'node:crypto'
+import crypto, { createHmac, randomBytes } from 'node:crypto'
 import { once } from 'node:events'
+import { syncBuiltinESMExports } from 'node:module'
 import { defaultNoiseCrypto, hkdf2, libsodiumCrypto, noiseCrypto, nodeCrypto, sha256 } from '../src/crypto.js'
 import { BACKENDS } from './fixtures/backends.js'
 import { fromHex, toHex } from './fixtures/hex.js'
@@ -37,7 +38,49 @@ async function finishesUnderGcPressure (modulePath: string, body: string, timeou
   }
 }
 
+/**
+ * Calls `body` with `crypto[name]` (and its ESM named export) replaced by a wrapper that records
+ * `Error.stackTraceLimit` at each call, and returns the limits seen.
+ */
+function recordLimits (name: 'createPublicKey' | 'hkdfSync', body: () => void): number[] {
+  const original = crypto[name] as (...args: unknown[]) => unknown
+  const seen: number[] = []
+  const saved = Error.stackTraceLimit
+  Error.stackTraceLimit = 10
+  ;(crypto as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+    seen.push(Error.stackTraceLimit)
+    return original(...args)
+  }
+  syncBuiltinESMExports()
+  try {
+    body()
+  } finally {
+    (crypto as unknown as Record<string, unknown>)[name] = original
+    syncBuiltinESMExports()
+    Error.stackTraceLimit = saved
+  }
+  return seen
+}
+
 describe('crypto primitives', () => {
+  // Node.js 24.18-24.21 capture a stack trace for each raw key their key checks refuse; see
+  // withoutStackCapture in @peerkit/crypto. The two calls each handshake makes several times
+  // must run with capture off, and leave the limit as they found it.
+  it('runs HKDF and the X25519 public key import without stack capture', () => {
+    const after: number[] = []
+    const hkdfLimits = recordLimits('hkdfSync', () => {
+      hkdf2(randomBytes(32), randomBytes(32))
+      after.push(Error.stackTraceLimit)
+    })
+    const importLimits = recordLimits('createPublicKey', () => {
+      nodeCrypto.importPublicKey(fromHex(alicePublic))
+      after.push(Error.stackTraceLimit)
+    })
+    assert.deepEqual(hkdfLimits, [0])
+    assert.deepEqual(importLimits, [0])
+    assert.deepEqual(after, [10, 10])
+  })
+
   describe('X25519', () => {
     it('key generation never hangs when a garbage collection hits in the middle of it', async function () {
       // Exporting a generated key as JWK after the generation can deadlock Node.js 20 when a

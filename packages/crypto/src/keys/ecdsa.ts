@@ -19,6 +19,7 @@ import {
 } from '../der.js'
 import { asBuffer, concatBytes, copyBytes, describe, equalBytes, fromBase64Url, leftPad, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
+import { withoutStackCapture } from '../quiet-call.js'
 import type { ECDSACurve, ECDSAPrivateKey as ECDSAPrivateKeyInterface, ECDSAPublicKey as ECDSAPublicKeyInterface, PrivateKey, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
@@ -120,7 +121,7 @@ export class ECDSAPublicKey extends AbstractPublicKey<'ECDSA'> implements ECDSAP
     }
     let keyObject: KeyObject
     try {
-      keyObject = createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' })
+      keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' }))
     } catch (err) {
       throw new InvalidKeyError(`ECDSA public key is not a valid DER SubjectPublicKeyInfo on its curve: ${describe(err)}`, { cause: err })
     }
@@ -149,7 +150,7 @@ export class ECDSAPublicKey extends AbstractPublicKey<'ECDSA'> implements ECDSAP
       return false
     }
     try {
-      return updateWith(createVerify('sha256'), data).verify({ key: this.#keyObject, dsaEncoding: 'der' }, sig)
+      return updateWith(createVerify('sha256'), data).verify(this.#keyObject, sig)
     } catch {
       return false
     }

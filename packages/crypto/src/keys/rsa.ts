@@ -11,6 +11,7 @@ import { InvalidKeyError, InvalidParametersError, UnsupportedKeyTypeError } from
 import { assertSingleElement } from '../der.js'
 import { asBuffer, bytesToBigInt, copyBytes, describe, equalBytes, fromBase64Url, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
+import { withoutStackCapture } from '../quiet-call.js'
 import type { PrivateKey, RSAPrivateKey as RSAPrivateKeyInterface, RSAPublicKey as RSAPublicKeyInterface, SignableData } from '@peerkit/interfaces'
 import type { JsonWebKey, KeyObject } from 'node:crypto'
 
@@ -53,7 +54,7 @@ export class RSAPublicKey extends AbstractPublicKey<'RSA'> implements RSAPublicK
     }
     let keyObject: KeyObject
     try {
-      keyObject = createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' })
+      keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' }))
     } catch (err) {
       throw new InvalidKeyError(`RSA public key is not a valid DER SubjectPublicKeyInfo: ${describe(err)}`, { cause: err })
     }

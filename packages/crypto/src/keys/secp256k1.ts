@@ -12,6 +12,7 @@ import { InvalidKeyError } from '@peerkit/interfaces'
 import { TAG_SEQUENCE, encodeElement, encodeUnsignedInteger } from '../der.js'
 import { asBuffer, bigIntToBytes, bytesToBigInt, concatBytes, copyBytes, describe, toBase64Url, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
+import { withoutStackCapture } from '../quiet-call.js'
 import type { PrivateKey, Secp256k1PrivateKey as Secp256k1PrivateKeyInterface, Secp256k1PublicKey as Secp256k1PublicKeyInterface, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
@@ -63,7 +64,7 @@ export class Secp256k1PublicKey extends AbstractPublicKey<'secp256k1'> implement
   /** The node KeyObject, created on first use. */
   get keyObject (): KeyObject {
     if (this.#keyObject == null) {
-      this.#keyObject = createPublicKey({ key: asBuffer(concatBytes(SPKI_COMPRESSED_PREFIX, this.raw)), format: 'der', type: 'spki' })
+      this.#keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(concatBytes(SPKI_COMPRESSED_PREFIX, this.raw)), format: 'der', type: 'spki' }))
     }
     return this.#keyObject
   }
@@ -74,7 +75,7 @@ export class Secp256k1PublicKey extends AbstractPublicKey<'secp256k1'> implement
       return false
     }
     try {
-      return updateWith(createVerify('sha256'), data).verify({ key: this.keyObject, dsaEncoding: 'der' }, sig)
+      return updateWith(createVerify('sha256'), data).verify(this.keyObject, sig)
     } catch {
       return false
     }
