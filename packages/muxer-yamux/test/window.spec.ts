@@ -61,6 +61,7 @@ describe('yamux receive window', () => {
 
   it('stays at 256 KiB under a reader slower than the link', async () => {
     let pause = 0
+    let received = 0
     const stream = await transfer(2, 3 * MiB, async (s, listener) => {
       // Slower than the link as the receiver measures it: a loaded machine can delay the pong of
       // the RTT probe by tens of milliseconds (seen: a window grown to 2 MiB behind a fixed 25 ms
@@ -70,9 +71,14 @@ describe('yamux receive window', () => {
       await until(() => listener.rtt != null, 5000, 'the receiver measuring the RTT')
       pause = Math.max(25, Math.ceil(4 * (listener.rtt ?? 0)))
       await sleep(pause)
-      for await (const _ of s.source) await sleep(pause)
+      for await (const chunk of s.source) {
+        received += chunk.byteLength
+        await sleep(pause)
+      }
     })
-    assert.ok(pause >= 25)
+    // The slow reader did read everything, at its measured pace.
+    assert.equal(received, 3 * MiB)
+    assert.ok(pause >= 25, `paused ${pause} ms per read`)
     assert.equal(stream.receiveWindow, INITIAL_STREAM_WINDOW)
   })
 
