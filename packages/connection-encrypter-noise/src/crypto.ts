@@ -4,8 +4,8 @@
  * ChaCha20-Poly1305) from: node's `crypto` (the default), or libsodium (opt-in, `sodium-native`).
  * ChaCha20-Poly1305 itself lives in `cipher-state.ts`.
  */
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, KeyObject } from 'node:crypto'
-import { withoutStackCapture } from '@peerkit/crypto'
+import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, KeyObject } from 'node:crypto'
+import { importPrivateKeyObject, importPublicKeyObject, withoutStackCapture } from '@peerkit/crypto'
 import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
 import { DH_BYTES, TAG_BYTES } from './constants.js'
 import { loadLibsodium } from './libsodium.js'
@@ -85,11 +85,11 @@ export function x25519KeyPairFromPrivateKey (privateKey: Uint8Array): X25519KeyP
   if (privateKey.byteLength !== DH_BYTES) {
     throw new InvalidParametersError(`An X25519 private key is ${DH_BYTES} bytes, got ${privateKey.byteLength}`)
   }
-  const keyObject = withoutStackCapture(() => createPrivateKey({
+  const keyObject = importPrivateKeyObject({
     key: Buffer.concat([PKCS8_X25519_HEADER, privateKey]),
     format: 'der',
     type: 'pkcs8'
-  }))
+  })
   return { privateKey: Uint8Array.from(privateKey), publicKey: rawPublicKey(keyObject), keyObject }
 }
 
@@ -129,7 +129,8 @@ export function dh (keyPair: X25519KeyPair, remotePublicKey: Uint8Array | KeyObj
  * one agreement. Throws `InvalidKeyError` for a wrong length or a key OpenSSL refuses.
  *
  * Two imports per handshake, each without stack capture: on Node.js 24.18–24.21 a JWK import
- * otherwise costs about 40 µs more (see `withoutStackCapture` in `@peerkit/crypto`).
+ * otherwise costs about 40 µs more (see `withoutStackCapture` in `@peerkit/crypto`, which
+ * `importPublicKeyObject` uses).
  */
 export function importX25519PublicKey (remotePublicKey: Uint8Array): KeyObject {
   if (remotePublicKey.byteLength !== DH_BYTES) {
@@ -137,7 +138,7 @@ export function importX25519PublicKey (remotePublicKey: Uint8Array): KeyObject {
   }
   const jwk = { kty: 'OKP', crv: 'X25519', x: Buffer.from(remotePublicKey.buffer, remotePublicKey.byteOffset, remotePublicKey.byteLength).toString('base64url') }
   try {
-    return withoutStackCapture(() => createPublicKey({ key: jwk, format: 'jwk' }))
+    return importPublicKeyObject({ key: jwk, format: 'jwk' })
   } catch (err) {
     throw new InvalidKeyError('X25519 key agreement failed: the remote public key is invalid', { cause: err })
   }

@@ -42,4 +42,4 @@ export {
 export { RSAPublicKey, RSAPrivateKey, RSA_MIN_BITS, RSA_MAX_BITS, RSA_DEFAULT_BITS } from './keys/rsa.js'
 export { ECDSAPublicKey, ECDSAPrivateKey, ECDSA_CURVES, ecdsaSignatureToP1363, ecdsaSignatureFromP1363 } from './keys/ecdsa.js'
 export { sha256, equalBytes } from './util.js'
-export { withoutStackCapture } from './quiet-call.js'
+export { withoutStackCapture, importPublicKeyObject, importPrivateKeyObject } from './quiet-call.js'

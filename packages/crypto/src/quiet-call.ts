@@ -1,3 +1,6 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto'
+import type { JsonWebKeyInput, KeyObject, PrivateKeyInput, PublicKeyInput } from 'node:crypto'
+
 /**
  * Calls into node's `crypto` without V8 capturing stack traces for the errors node throws and
  * catches inside the call.
@@ -28,4 +31,17 @@ export function withoutStackCapture<T> (fn: () => T): T {
   } finally {
     Error.stackTraceLimit = limit
   }
+}
+
+/**
+ * Node's `createPublicKey` for a key given as bytes (DER, PEM) or JWK, without stack capture: every
+ * public key import of this package, and of the Noise package, goes through here.
+ */
+export function importPublicKeyObject (input: PublicKeyInput | JsonWebKeyInput): KeyObject {
+  return withoutStackCapture(() => createPublicKey(input))
+}
+
+/** Node's `createPrivateKey` for a key given as bytes or JWK, without stack capture (as {@link importPublicKeyObject}). */
+export function importPrivateKeyObject (input: PrivateKeyInput | JsonWebKeyInput): KeyObject {
+  return withoutStackCapture(() => createPrivateKey(input))
 }

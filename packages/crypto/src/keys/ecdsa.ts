@@ -11,7 +11,7 @@
  * (`r | s`) form. {@link ecdsaSignatureToP1363} and {@link ecdsaSignatureFromP1363} convert
  * signatures between the two forms.
  */
-import { createECDH, createPrivateKey, createPublicKey, createSign, createVerify, generateKeyPairSync } from 'node:crypto'
+import { createECDH, createSign, createVerify, generateKeyPairSync } from 'node:crypto'
 import { InvalidKeyError, InvalidSignatureError, UnsupportedKeyTypeError } from '@peerkit/interfaces'
 import {
   TAG_BIT_STRING, TAG_CONTEXT_0, TAG_CONTEXT_1, TAG_INTEGER, TAG_OCTET_STRING, TAG_SEQUENCE,
@@ -19,7 +19,7 @@ import {
 } from '../der.js'
 import { asBuffer, concatBytes, copyBytes, describe, equalBytes, fromBase64Url, leftPad, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
-import { withoutStackCapture } from '../quiet-call.js'
+import { importPrivateKeyObject, importPublicKeyObject } from '../quiet-call.js'
 import type { ECDSACurve, ECDSAPrivateKey as ECDSAPrivateKeyInterface, ECDSAPublicKey as ECDSAPublicKeyInterface, PrivateKey, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
@@ -121,7 +121,7 @@ export class ECDSAPublicKey extends AbstractPublicKey<'ECDSA'> implements ECDSAP
     }
     let keyObject: KeyObject
     try {
-      keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' }))
+      keyObject = importPublicKeyObject({ key: asBuffer(spki), format: 'der', type: 'spki' })
     } catch (err) {
       throw new InvalidKeyError(`ECDSA public key is not a valid DER SubjectPublicKeyInfo on its curve: ${describe(err)}`, { cause: err })
     }
@@ -216,7 +216,7 @@ export function unmarshalECDSAPrivateKey (sec1: Uint8Array): ECDSAPrivateKey {
   let keyObject: KeyObject
   try {
     assertSingleElement(sec1)
-    keyObject = createPrivateKey({ key: asBuffer(sec1), format: 'der', type: 'sec1' })
+    keyObject = importPrivateKeyObject({ key: asBuffer(sec1), format: 'der', type: 'sec1' })
   } catch (err) {
     throw new InvalidKeyError(`ECDSA private key is not a valid SEC1 DER ECPrivateKey: ${describe(err)}`, { cause: err })
   }
@@ -236,7 +236,7 @@ export function generateECDSAKeyPair (curve: ECDSACurve = 'P-256'): ECDSAPrivate
   // when a garbage collection during the export destroys the key's generation job, which then
   // waits for the lock the export holds.
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: info.nodeName, privateKeyEncoding: { type: 'pkcs8', format: 'der' }, publicKeyEncoding: { type: 'spki', format: 'der' } })
-  return new ECDSAPrivateKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }))
+  return new ECDSAPrivateKey(importPrivateKeyObject({ key: privateKey, format: 'der', type: 'pkcs8' }))
 }
 
 /**

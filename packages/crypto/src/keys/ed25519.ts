@@ -4,12 +4,12 @@
  * Encodings: the public key is its 32 bytes; the private key is `seed(32) | public(32)`. The legacy
  * 96-byte form `seed | public | public` is accepted on input when both public copies agree.
  */
-import { createPrivateKey, createPublicKey, randomBytes, sign, verify } from 'node:crypto'
+import { createPublicKey, randomBytes, sign, verify } from 'node:crypto'
 import { InvalidKeyError, InvalidParametersError } from '@peerkit/interfaces'
 import { asBuffer, concatBytes, contiguous, describe, equalBytes, toUint8Array } from '../util.js'
 import { encodeKeyProtobuf } from '../key-protobuf.js'
 import { AbstractPublicKey, multihashOfPublicKeyProtobuf, privateKeyEquals } from './base.js'
-import { withoutStackCapture } from '../quiet-call.js'
+import { importPrivateKeyObject, importPublicKeyObject } from '../quiet-call.js'
 import type { Ed25519PrivateKey as Ed25519PrivateKeyInterface, Ed25519PublicKey as Ed25519PublicKeyInterface, PrivateKey, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
@@ -37,19 +37,19 @@ const JWK_X_PLACEHOLDER = Buffer.alloc(ED25519_PUBLIC_KEY_LENGTH).toString('base
  */
 function privateKeyObjectFromSeed (seed: Uint8Array): KeyObject {
   try {
-    return withoutStackCapture(() => createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: asBuffer(seed).toString('base64url'), x: JWK_X_PLACEHOLDER }, format: 'jwk' }))
+    return importPrivateKeyObject({ key: { kty: 'OKP', crv: 'Ed25519', d: asBuffer(seed).toString('base64url'), x: JWK_X_PLACEHOLDER }, format: 'jwk' })
   } catch {
-    return withoutStackCapture(() => createPrivateKey({ key: asBuffer(concatBytes(PKCS8_PREFIX, seed)), format: 'der', type: 'pkcs8' }))
+    return importPrivateKeyObject({ key: asBuffer(concatBytes(PKCS8_PREFIX, seed)), format: 'der', type: 'pkcs8' })
   }
 }
 
 /**
  * Imports the raw public key. Through JWK rather than SubjectPublicKeyInfo DER: OpenSSL's DER
  * decoder costs ~80 µs per key here, the JWK path ~6 µs, and every verification of a new peer's
- * signature starts with this import. Without stack capture: see `withoutStackCapture`.
+ * signature starts with this import. Without stack capture: see `importPublicKeyObject`.
  */
 function publicKeyObjectFromRaw (raw: Uint8Array): KeyObject {
-  return withoutStackCapture(() => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: asBuffer(raw).toString('base64url') }, format: 'jwk' }))
+  return importPublicKeyObject({ key: { kty: 'OKP', crv: 'Ed25519', x: asBuffer(raw).toString('base64url') }, format: 'jwk' })
 }
 
 /** An Ed25519 public key. */

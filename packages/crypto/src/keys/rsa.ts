@@ -5,13 +5,13 @@
  * (DER). Signatures are RSASSA-PKCS1-v1_5 over SHA-256. Keys must have between
  * {@link RSA_MIN_BITS} and {@link RSA_MAX_BITS} bits, the bounds deployed peers (go-libp2p) enforce.
  */
-import { createPrivateKey, createPublicKey, createSign, createVerify, generateKeyPair } from 'node:crypto'
+import { createPublicKey, createSign, createVerify, generateKeyPair } from 'node:crypto'
 import { promisify } from 'node:util'
 import { InvalidKeyError, InvalidParametersError, UnsupportedKeyTypeError } from '@peerkit/interfaces'
 import { assertSingleElement } from '../der.js'
 import { asBuffer, bytesToBigInt, copyBytes, describe, equalBytes, fromBase64Url, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
-import { withoutStackCapture } from '../quiet-call.js'
+import { importPrivateKeyObject, importPublicKeyObject } from '../quiet-call.js'
 import type { PrivateKey, RSAPrivateKey as RSAPrivateKeyInterface, RSAPublicKey as RSAPublicKeyInterface, SignableData } from '@peerkit/interfaces'
 import type { JsonWebKey, KeyObject } from 'node:crypto'
 
@@ -54,7 +54,7 @@ export class RSAPublicKey extends AbstractPublicKey<'RSA'> implements RSAPublicK
     }
     let keyObject: KeyObject
     try {
-      keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(spki), format: 'der', type: 'spki' }))
+      keyObject = importPublicKeyObject({ key: asBuffer(spki), format: 'der', type: 'spki' })
     } catch (err) {
       throw new InvalidKeyError(`RSA public key is not a valid DER SubjectPublicKeyInfo: ${describe(err)}`, { cause: err })
     }
@@ -153,7 +153,7 @@ export function unmarshalRSAPrivateKey (pkcs1: Uint8Array): RSAPrivateKey {
   let keyObject: KeyObject
   try {
     assertSingleElement(pkcs1)
-    keyObject = createPrivateKey({ key: asBuffer(pkcs1), format: 'der', type: 'pkcs1' })
+    keyObject = importPrivateKeyObject({ key: asBuffer(pkcs1), format: 'der', type: 'pkcs1' })
   } catch (err) {
     throw new InvalidKeyError(`RSA private key is not a valid PKCS#1 DER RSAPrivateKey: ${describe(err)}`, { cause: err })
   }
@@ -183,5 +183,5 @@ export async function generateRSAKeyPair (bits: number = RSA_DEFAULT_BITS): Prom
     privateKeyEncoding: { type: 'pkcs8', format: 'der' },
     publicKeyEncoding: { type: 'spki', format: 'der' }
   })
-  return new RSAPrivateKey(createPrivateKey({ key: privateKey, format: 'der', type: 'pkcs8' }))
+  return new RSAPrivateKey(importPrivateKeyObject({ key: privateKey, format: 'der', type: 'pkcs8' }))
 }

@@ -7,12 +7,12 @@
  * (BIP 62 "low S"), which js-libp2p's verifier insists on. Verification accepts any valid DER
  * signature, high `s` included, as go-libp2p does.
  */
-import { ECDH, createECDH, createPrivateKey, createPublicKey, createSign, createVerify } from 'node:crypto'
+import { ECDH, createECDH, createSign, createVerify } from 'node:crypto'
 import { InvalidKeyError } from '@peerkit/interfaces'
 import { TAG_SEQUENCE, encodeElement, encodeUnsignedInteger } from '../der.js'
 import { asBuffer, bigIntToBytes, bytesToBigInt, concatBytes, copyBytes, describe, toBase64Url, toUint8Array, updateWith } from '../util.js'
 import { AbstractPublicKey, privateKeyEquals } from './base.js'
-import { withoutStackCapture } from '../quiet-call.js'
+import { importPrivateKeyObject, importPublicKeyObject } from '../quiet-call.js'
 import type { PrivateKey, Secp256k1PrivateKey as Secp256k1PrivateKeyInterface, Secp256k1PublicKey as Secp256k1PublicKeyInterface, SignableData } from '@peerkit/interfaces'
 import type { KeyObject } from 'node:crypto'
 
@@ -64,7 +64,7 @@ export class Secp256k1PublicKey extends AbstractPublicKey<'secp256k1'> implement
   /** The node KeyObject, created on first use. */
   get keyObject (): KeyObject {
     if (this.#keyObject == null) {
-      this.#keyObject = withoutStackCapture(() => createPublicKey({ key: asBuffer(concatBytes(SPKI_COMPRESSED_PREFIX, this.raw)), format: 'der', type: 'spki' }))
+      this.#keyObject = importPublicKeyObject({ key: asBuffer(concatBytes(SPKI_COMPRESSED_PREFIX, this.raw)), format: 'der', type: 'spki' })
     }
     return this.#keyObject
   }
@@ -108,7 +108,7 @@ export class Secp256k1PrivateKey implements Secp256k1PrivateKeyInterface {
     }
     this.raw = copyBytes(scalar)
     this.publicKey = new Secp256k1PublicKey(uncompressed)
-    this.#keyObject = createPrivateKey({
+    this.#keyObject = importPrivateKeyObject({
       key: {
         kty: 'EC',
         crv: 'secp256k1',
